@@ -1,0 +1,295 @@
+"""Build stage: the linked records → one RDF graph (the single source of truth).
+
+Everything else (GraphML, CSV, HTML, the run report's counts) is derived from the graph this
+module emits. IRIs are content-derived (``xr:problem-<hash>`` …), so two builds of the same
+input give the same graph, and :func:`serialize_turtle` writes it byte for byte the same.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+
+from .link import Linked
+from .records import BulletinRec, Span, stable_id
+from .vocab import OA, ORG, XR, XS, bind_prefixes
+
+
+def iri(rec_id: str) -> URIRef:
+    return XR[rec_id]
+
+
+def zh(text: str) -> Literal:
+    return Literal(text, lang="zh")
+
+
+def short(text: str, n: int = 24) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class GraphBuilder:
+    """Emit the graph of a linked corpus per ``../shared/ontology-core.md``."""
+
+    def __init__(self, linked: Linked):
+        self.linked = linked
+        self.g = bind_prefixes(Graph())
+
+    def add(self, s, p, o) -> None:
+        self.g.add((s, p, o))
+
+    def evidence(self, node: URIRef, span: Span | None, prop=XS.evidence) -> None:
+        if span is None or span.end <= span.start:
+            return
+        sp = iri(span.id)
+        self.add(node, prop, sp)
+        if (sp, RDF.type, XS.Span) in self.g:
+            return
+        self.add(sp, RDF.type, XS.Span)
+        self.add(sp, XS.inDocument, iri(span.doc_id))
+        self.add(sp, OA.start, Literal(span.start))
+        self.add(sp, OA.end, Literal(span.end))
+        self.add(sp, OA.exact, Literal(span.exact))
+
+    def build(self) -> Graph:
+        for res in self.linked.results:
+            self.source_document(res.source)
+        for uid, u in self.linked.units.items():
+            self.unit(uid, u)
+        for pid, p in self.linked.policies.items():
+            self.policy(pid, p)
+        for person in self.linked.people.values():
+            self.person(person)
+        for res in self.linked.results:
+            main = None
+            for e in res.extractions:
+                b = e.bulletin
+                node = self.bulletin(b, res.source.path)
+                if b.index == 0:
+                    main = node
+                elif main is not None:
+                    self.add(node, DCTERMS.isPartOf, main)
+                    self.add(main, XS.hasAttachment, node)
+                insp = self.inspection(e)
+                self.items(e, insp)
+        return self.g
+
+    # nodes ---------------------------------------------------------------------------------
+
+    def source_document(self, doc) -> None:
+        d = iri(doc.id)
+        self.add(d, RDF.type, XS.SourceDocument)
+        self.add(d, DCTERMS.source, Literal(doc.path))
+        self.add(d, XS.sha256, Literal(doc.sha256))
+        self.add(d, XS.encoding, Literal(doc.encoding))
+        self.add(d, XS.mediaType, Literal(doc.media_type))
+        if doc.needs_text_file:
+            self.add(d, XS.textFile, Literal(doc.text_file_name))
+
+    def unit(self, uid: str, u) -> None:
+        n = iri(uid)
+        self.add(n, RDF.type, XS.Unit)
+        self.add(n, SKOS.prefLabel, zh(u.label))
+        self.add(n, RDFS.label, zh(u.label))
+        for alt in u.alt_labels:
+            self.add(n, SKOS.altLabel, zh(alt))
+        if u.anonymised:
+            self.add(n, XS.anonymised, Literal(True))
+        for sp in u.spans:
+            self.evidence(n, sp)
+
+    def policy(self, pid: str, p) -> None:
+        n = iri(pid)
+        self.add(n, RDF.type, XS.Policy if p.cls == "Policy" else XS.CitedWork)
+        self.add(n, RDFS.label, zh(p.label))
+        for alt in p.alt_labels:
+            self.add(n, SKOS.altLabel, zh(alt))
+        if p.cls == "Policy":
+            for verb in p.actions:
+                self.add(n, XS.action, zh(verb))
+        else:
+            self.add(n, XS.workKind, Literal(p.work_kind or "document"))
+        self.add(n, XS.mentionCount, Literal(len(p.mentions)))
+        for m in p.mentions:
+            self.evidence(n, m.span)
+
+    def person(self, person) -> None:
+        n = iri(person.id)
+        self.add(n, RDF.type, XS.Person)
+        self.add(n, RDFS.label, zh(person.name))
+        for role, _role_span in person.roles:
+            self.add(n, XS.role, zh(role))
+        if person.unit_id:
+            self.add(n, ORG.memberOf, iri(person.unit_id))
+        for b in sorted(person.leads):
+            self.add(n, XS.leads, iri(b))
+        for sp in person.spans:
+            self.evidence(n, sp)
+        for _role, role_span in person.roles:
+            self.evidence(n, role_span)
+
+    def bulletin(self, b: BulletinRec, source: str) -> URIRef:
+        n = iri(b.id)
+        self.add(n, RDF.type, XS.Bulletin)
+        self.add(n, DCTERMS.title, zh(b.title))
+        self.add(n, RDFS.label, zh((b.attachment + " " if b.attachment else "") + short(b.issuer or b.title, 30)))
+        if b.date:
+            self.add(n, DCTERMS.issued, Literal(b.date, datatype=XSD.date))
+        self.add(n, DCTERMS.source, Literal(source))
+        self.add(n, XS.position, Literal(b.index))
+        if b.attachment:
+            self.add(n, XS.attachmentLabel, zh(b.attachment))
+        publisher = self.linked.issuer_ref.get(b.id)
+        if publisher:
+            self.add(n, DCTERMS.publisher, iri(publisher))
+        self.evidence(n, b.title_span)
+        for i, sec in enumerate(b.sections):
+            s = iri(stable_id("section", b.id, i))
+            self.add(s, RDF.type, XS.Section)
+            self.add(s, RDFS.label, zh(sec.title))
+            self.add(s, XS.ordinal, zh(sec.ordinal))
+            self.add(s, XS.sectionKind, Literal(sec.kind))
+            self.add(s, XS.inBulletin, n)
+            self.add(s, XS.position, Literal(i))
+            self.evidence(s, sec.span)
+        for i, c in enumerate(b.categories):
+            cn = iri(c.id)
+            self.add(cn, RDF.type, XS.FeedbackCategory)
+            self.add(cn, RDFS.label, zh(c.label))
+            self.add(cn, XS.ordinal, zh(c.ordinal))
+            self.add(cn, XS.inBulletin, n)
+            self.add(cn, XS.position, Literal(i))
+            self.evidence(cn, c.span)
+        return n
+
+    def inspection(self, e) -> URIRef | None:
+        ins = e.inspection
+        if ins is None:
+            return None
+        b = e.bulletin
+        n = iri(stable_id("inspection", b.id))
+        self.add(n, RDF.type, XS.Inspection)
+        year = ins.start[:4] if ins.start else (ins.feedback[:4] if ins.feedback else "")
+        label = f"{ins.team or ins.body}对{ins.inspected}的{ins.kind}" + (f"({year})" if year else "")
+        self.add(n, RDFS.label, zh(label))
+        self.add(n, XS.inspectionKind, zh(ins.kind))
+        if ins.team:
+            self.add(n, XS.team, zh(ins.team))
+        if ins.body:
+            self.add(n, XS.inspectingBody, zh(ins.body))
+        if ins.level:
+            self.add(n, XS.level, zh(ins.level))
+        if year:
+            self.add(n, XS.year, Literal(year, datatype=XSD.gYear))
+        if ins.start:
+            self.add(n, PROV.startedAtTime, Literal(ins.start, datatype=XSD.date))
+        if ins.end:
+            self.add(n, PROV.endedAtTime, Literal(ins.end, datatype=XSD.date))
+        if ins.feedback:
+            self.add(n, XS.feedbackDate, Literal(ins.feedback, datatype=XSD.date))
+        if b.id in self.linked.inspected_ref:
+            self.add(n, XS.inspectedUnit, iri(self.linked.inspected_ref[b.id]))
+        if b.id in self.linked.feedback_ref:
+            self.add(n, XS.feedbackTo, iri(self.linked.feedback_ref[b.id]))
+        self.evidence(n, ins.span)
+        self.add(iri(b.id), XS.reportsOn, n)
+        return n
+
+    def items(self, e, insp: URIRef | None) -> None:
+        b = e.bulletin
+        bn = iri(b.id)
+        link = self.linked
+        by_owner_fig: dict[str, list] = {}
+        for f in e.figures:
+            by_owner_fig.setdefault(f.owner, []).append(f)
+        by_owner_pol: dict[str, list] = {}
+        for m in e.policies:
+            by_owner_pol.setdefault(m.owner, []).append(m)
+        for m in by_owner_pol.get(b.id, []):
+            self.add(bn, XS.mentions, iri(link.policy_ref[(m.span.doc_id, m.span.start)]))
+        concerns: dict[str, list] = {}
+        for u in e.units:
+            if u.role == "concerns":
+                concerns.setdefault(u.owner, []).append(u)
+        for pos, p in enumerate(b.problems):
+            pn = iri(p.id)
+            self.add(pn, RDF.type, XS.Problem)
+            self.add(pn, XS.text, zh(p.text))
+            self.add(pn, RDFS.label, zh(short(p.text)))
+            self.add(pn, XS.ordinal, zh(p.ordinal))
+            self.add(pn, XS.position, Literal(pos))
+            self.add(pn, XS.inBulletin, bn)
+            if 0 <= p.section < len(b.sections):
+                self.add(pn, XS.inSection, iri(stable_id("section", b.id, p.section)))
+            if p.category_id:
+                self.add(pn, XS.inCategory, iri(p.category_id))
+            if insp is not None:
+                self.add(pn, XS.raisedIn, insp)
+            self.add(pn, XS.status, XS[p.status.key])
+            self.add(pn, XS.statusSource, Literal(p.status.how))
+            if p.status.text:
+                self.add(pn, XS.statusText, zh(p.status.text))
+            self.evidence(pn, p.status.span, XS.statusEvidence)
+            self.evidence(pn, p.span)
+            for u in concerns.get(p.id, []):
+                uid = link.unit_ref.get((u.owner, u.name))
+                if uid:
+                    self.add(pn, XS.concernsUnit, iri(uid))
+            for f in by_owner_fig.get(p.id, []):
+                self.figure(pn, f)
+            for m in by_owner_pol.get(p.id, []):
+                self.add(pn, XS.mentions, iri(link.policy_ref[(m.span.doc_id, m.span.start)]))
+            part_ids = {}
+            for part in p.parts:
+                qn = iri(part.id)
+                part_ids[part.ordinal] = qn
+                self.add(qn, RDF.type, XS.ProblemPart)
+                self.add(qn, XS.text, zh(part.text))
+                self.add(qn, XS.ordinal, zh(part.ordinal))
+                self.add(qn, XS.partOf, pn)
+                self.evidence(qn, part.span)
+            for k, m in enumerate(p.measures):
+                mn = iri(m.id)
+                self.add(mn, RDF.type, XS.Measure)
+                self.add(mn, XS.text, zh(m.text))
+                self.add(mn, RDFS.label, zh(short((m.ordinal or "") + m.text, 20)))
+                if m.ordinal:
+                    self.add(mn, XS.ordinal, zh(m.ordinal))
+                self.add(mn, XS.position, Literal(k))
+                self.add(mn, XS.addresses, pn)
+                if m.part and m.part in part_ids:
+                    self.add(mn, XS.forPart, part_ids[m.part])
+                self.evidence(mn, m.span)
+                for pm in by_owner_pol.get(m.id, []):
+                    pid = link.policy_ref[(pm.span.doc_id, pm.span.start)]
+                    cls = link.policies[pid].cls
+                    prop = XS.establishes if (pm.relation == "establishes" and cls == "Policy") else XS.cites
+                    self.add(mn, prop, iri(pid))
+                for f in by_owner_fig.get(m.id, []):
+                    self.figure(mn, f)
+
+    def figure(self, owner: URIRef, f) -> None:
+        n = iri(stable_id("figure", f.span.doc_id, f.span.start, f.span.end))
+        self.add(owner, XS.hasFigure, n)
+        self.add(n, RDF.type, XS.Figure)
+        try:
+            self.add(n, RDF.value, Literal(Decimal(f.value), datatype=XSD.decimal))
+        except InvalidOperation:
+            pass
+        self.add(n, XS.unitOfMeasure, zh(f.unit))
+        self.add(n, XS.text, zh(f.text))
+        self.add(n, RDFS.label, zh(f.text))
+        self.evidence(n, f.span)
+
+
+def build_graph(linked: Linked) -> Graph:
+    return GraphBuilder(linked).build()
+
+
+def serialize_turtle(g: Graph) -> bytes:
+    """Turtle, deterministic: same triples → same bytes whatever the hash seed."""
+    data = g.serialize(format="turtle", encoding="utf-8")
+    return data
+
+

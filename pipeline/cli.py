@@ -1,0 +1,168 @@
+"""``xunshi``: the command line. Argument parsing and messages here; the work is done by
+importable functions (``pipeline.workflow.run_build``, ``pipeline.query.run_query`` …)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import UsageError, XunshiError
+
+STATUS_ZH = {
+    "Completed": "完成",
+    "PartiallyCompleted": "阶段性完成",
+    "NotCompleted": "未完成",
+    "InProgress": "正在整改",
+    "LongTerm": "长期坚持",
+    "Unknown": "未写明",
+}
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def cmd_build(args) -> int:
+    from .workflow import run_build
+
+    inputs = args.inputs or ["corpus"]
+    for i in inputs:
+        if not Path(i).exists():
+            raise UsageError(f"输入不存在 (input not found): {i}")
+    interactive = sys.stderr.isatty() and not args.quiet
+
+    def progress(st):
+        if args.quiet:
+            return
+        line = f"[{st.outcome}] {st.display}: {len(st.extractions)} 份通报 (bulletins), " f"{sum(len(e.bulletin.problems) for e in st.extractions)} 个问题 (problems)"
+        if interactive:
+            print("\r\033[K" + line, file=sys.stderr, end="\n")
+        else:
+            print(line, file=sys.stderr)
+
+    report = run_build(
+        inputs,
+        args.out,
+        html=not args.no_html,
+        shacl=not args.no_shacl,
+        max_bytes=args.max_bytes,
+        progress=progress,
+    )
+    d = report.as_dict()
+    c = d["counts"]
+    for issue in report.issues:
+        _err(str(issue))
+    print(
+        f"文件 {d['files_seen']} 个 (files): 成功 {d['files_ok']}, 跳过 {d['files_skipped']}; "
+        f"通报 {c.get('bulletins', 0)} 份, 问题 {c.get('problems', 0)} 个, 措施 {c.get('measures', 0)} 条, "
+        f"制度 {c.get('policies', 0)} 项, 引用文献 {c.get('cited_works', 0)} 项, 单位 {c.get('units', 0)} 个, "
+        f"人员 {c.get('people', 0)} 名"
+    )
+    print("整改状态 (status): " + ", ".join(f"{STATUS_ZH[k]} {v}" for k, v in d["problems_by_status"].items() if v))
+    if d["shacl"]:
+        print(f"SHACL: {'通过 (conforms)' if d['shacl']['conforms'] else '未通过 (violations: %d)' % d['shacl']['violations']}")
+    print(f"警告 {d['warnings']} 条, 错误 {d['errors']} 条 (see stats.json)")
+    print("输出 (outputs):")
+    for name, path in d["outputs"].items():
+        print(f"  {path}")
+    if args.strict and d["errors"]:
+        return 1
+    return 0
+
+
+def cmd_query(args) -> int:
+    from .query import format_result, load_graph, named_queries, run_query
+
+    if args.list:
+        for name, path in sorted(named_queries().items()):
+            print(f"{name}\t{path}")
+        return 0
+    if not args.spec:
+        raise UsageError("请给出查询: 名称、.rq 文件或 SPARQL 文本 (give a named query, a .rq file or SPARQL); see --list")
+    bindings = {}
+    for b in args.bind or []:
+        if "=" not in b:
+            raise UsageError(f"--bind 需要 name=value 形式 (expected name=value): {b}")
+        k, v = b.split("=", 1)
+        bindings[k.lstrip("?$")] = v
+    graph = load_graph(args.graph, with_ontology=True)  # status and class labels for the table
+    result = run_query(graph, args.spec, bindings)
+    sys.stdout.write(format_result(result, args.format))
+    return 0
+
+
+def cmd_view(args) -> int:
+    from .query import load_graph
+    from .view import write_html
+
+    graph = load_graph(args.graph)
+    out = Path(args.out) if args.out else Path(args.graph) / "xunshi.html"
+    write_html(graph, out)
+    print(f"已写入 (written): {out}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .query import load_graph
+    from .validate import validate_graph
+
+    graph = load_graph(args.graph)
+    res = validate_graph(graph)
+    if res.conforms:
+        print("SHACL: 通过 (conforms)")
+        return 0
+    print(res.text)
+    print(f"SHACL: 未通过, {res.violations} 处违反约束 (violations)")
+    return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="xunshi", description="巡视巡察整改通报 → 知识图谱 (inspection-rectification bulletins → RDF knowledge graph)")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="构建知识图谱 (build graphs/ from a folder or files)")
+    b.add_argument("inputs", nargs="*", help="folders or files (default: corpus)")
+    b.add_argument("--out", default="graphs", help="output folder (default: graphs)")
+    b.add_argument("--no-html", action="store_true", help="skip the HTML view")
+    b.add_argument("--no-shacl", action="store_true", help="skip SHACL validation")
+    b.add_argument("--max-bytes", type=int, default=200_000_000, help="skip files larger than this (E007)")
+    b.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
+    b.add_argument("-q", "--quiet", action="store_true")
+    b.set_defaults(func=cmd_build)
+
+    q = sub.add_parser("query", help="SPARQL 查询 (run SPARQL: a named query, a .rq file or a string)")
+    q.add_argument("spec", nargs="?", help="named query, .rq file or SPARQL text")
+    q.add_argument("--graph", default="graphs", help="graph folder or file (default: graphs)")
+    q.add_argument("--format", "-f", default="table", choices=["table", "csv", "tsv", "json"])
+    q.add_argument("--bind", action="append", metavar="NAME=VALUE", help="pre-bind a query variable")
+    q.add_argument("--list", action="store_true", help="list the named queries")
+    q.set_defaults(func=cmd_query)
+
+    v = sub.add_parser("view", help="生成离线 HTML 图 (write the offline HTML view)")
+    v.add_argument("--graph", default="graphs")
+    v.add_argument("--out", help="HTML file (default: GRAPH/xunshi.html)")
+    v.set_defaults(func=cmd_view)
+
+    val = sub.add_parser("validate", help="SHACL 校验 (validate a built graph)")
+    val.add_argument("--graph", default="graphs")
+    val.set_defaults(func=cmd_validate)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, XunshiError) as err:
+        _err(f"xunshi: {err}")
+        return 2
+    except KeyboardInterrupt:
+        _err("xunshi: 已中断 (interrupted); 输出未改动 (outputs left as they were)")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

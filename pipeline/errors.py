@@ -1,0 +1,185 @@
+"""Coded, actionable messages (in the manner of spaCy's ``spacy/errors.py``).
+
+Every problem the pipeline meets with its input becomes an :class:`Issue`: a code, a
+severity, the file it concerns and a message that says what happened and what to do.
+Issues are collected per record and counted in the run report (``stats.json``); nothing is
+printed and forgotten. ``E`` codes mean the file (or part) was skipped, ``W`` codes mean it
+was processed but something deserves a look.
+
+Messages are in Chinese first (the analyst's language), with an English gloss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"  # the file or part was skipped
+    WARNING = "warning"  # processed, but an analyst should check
+
+
+# code -> (severity, message template, what to do)
+MESSAGES: dict[str, tuple[Severity, str, str]] = {
+    # ingest
+    "E001": (Severity.ERROR, "文件为空 (empty file)", "检查下载或导出是否完整 / re-export the file"),
+    "E002": (
+        Severity.ERROR,
+        "二进制文件,不是文本/网页/Word 文档 (binary content, not text, HTML or .docx)",
+        "转为 .txt/.html/.docx 后重试 / convert it to a supported format",
+    ),
+    "E003": (
+        Severity.ERROR,
+        "无法识别编码 (not decodable as UTF-8 or GB18030)",
+        "另存为 UTF-8 后重试 / save the file as UTF-8",
+    ),
+    "E004": (
+        Severity.ERROR,
+        "不支持的文件类型 {suffix} (unsupported file type)",
+        "支持 .txt .html .htm .docx / supported: .txt .html .htm .docx",
+    ),
+    "E005": (Severity.ERROR, "文件无法读取: {detail} (cannot read file)", "检查文件权限和完整性 / check permissions"),
+    "E006": (
+        Severity.ERROR,
+        "Word 文档已损坏或不是 .docx: {detail} (broken .docx)",
+        "用 Word/WPS 打开并另存为 .docx / re-save as .docx",
+    ),
+    "E007": (
+        Severity.ERROR,
+        "文件过大 ({size} 字节,上限 {limit}) (file too large)",
+        "拆分文件,或用 --max-bytes 调高上限 / split it or raise --max-bytes",
+    ),
+    "E008": (
+        Severity.ERROR,
+        "暂不支持旧版 Word 或 PDF 文件 {suffix}: {advice} (legacy .doc/.wps or .pdf not supported yet)",
+        "Word/WPS 文档另存为 .docx;PDF 请改存原网页 .html 或把正文复制为 .txt"
+        " / re-save as .docx, or use the web page (.html) or a .txt copy of the text",
+    ),
+    "E009": (
+        Severity.ERROR,
+        "未能提取正文: {detail} (no text could be extracted)",
+        "检查文件内容是否完整,或把正文另存为 .txt / check the file, or save the text as .txt",
+    ),
+    "W001": (
+        Severity.WARNING,
+        "含 {count} 个无法解码的字节,已替换为 U+FFFD (undecodable bytes replaced)",
+        "核对原文编码 / check the source encoding",
+    ),
+    "W002": (
+        Severity.WARNING,
+        "与 {other} 内容相同,已跳过重复文件 (duplicate of another input file)",
+        "无需处理 / nothing to do",
+    ),
+    "W003": (
+        Severity.WARNING,
+        "含 {count} 个控制字符 (control characters in text)",
+        "核对原文 / check the source text",
+    ),
+    # segment
+    "E010": (
+        Severity.ERROR,
+        "不是整改通报: 未找到整改事项或反馈问题 (not a rectification bulletin: no 整改 section or problems found)",
+        "确认文件是巡视/巡察整改进展情况的通报 / check that it is a rectification bulletin",
+    ),
+    "W010": (
+        Severity.WARNING,
+        "通报可能不完整: {detail} (bulletin looks truncated)",
+        "核对原文是否完整 / check whether the file is complete",
+    ),
+    "W011": (
+        Severity.WARNING,
+        "问题 {ordinal} 未写明整改结果,记为 xs:Unknown (no status printed)",
+        "核对原文;如需更正请人工标注 / check the source",
+    ),
+    "W012": (
+        Severity.WARNING,
+        "无法识别的整改结果 “{text}”,记为 xs:Unknown (unrecognised status wording)",
+        "在 pipeline/data/status.jsonl 中补充该说法 / add the wording to status.jsonl",
+    ),
+    "W013": (
+        Severity.WARNING,
+        "问题编号不连续: {detail} (problem numbering out of sequence)",
+        "核对原文编号 / check the numbering in the source",
+    ),
+    "W014": (
+        Severity.WARNING,
+        "未找到发文单位或日期: {detail} (issuer or date not found)",
+        "核对通报末尾落款 / check the signature block",
+    ),
+    # extract
+    "W020": (
+        Severity.WARNING,
+        "书名号未闭合: “{text}” (unclosed 《)",
+        "已截至句末作为标题处理 / title taken up to the end of the clause",
+    ),
+    "W021": (
+        Severity.WARNING,
+        "未找到巡视/巡察信息 (no inspection found in the opening paragraph)",
+        "核对开头段落 / check the opening paragraph",
+    ),
+    # build
+    "W030": (
+        Severity.WARNING,
+        "SHACL 校验未通过: {count} 处违反约束 (SHACL validation failed)",
+        "见 graphs/shacl-report.ttl / see the SHACL report",
+    ),
+    "W032": (
+        Severity.WARNING,
+        "{count} 处原文出处与原文不符 (evidence spans that do not round-trip)",
+        "请报告此缺陷 / please report this as a bug",
+    ),
+    "W031": (
+        Severity.WARNING,
+        "通报称{what}{reported}个,逐条统计为{found}个 (reported count does not match the items found)",
+        "核对原文 / check the source",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One coded message about one input (file, bulletin or item)."""
+
+    code: str
+    source: str  # the input path as given, or "" for build-level issues
+    detail: dict = field(default_factory=dict, compare=False, hash=False)
+    offset: int | None = None
+
+    @property
+    def severity(self) -> Severity:
+        return MESSAGES[self.code][0]
+
+    @property
+    def message(self) -> str:
+        template = MESSAGES[self.code][1]
+        try:
+            return template.format(**self.detail)
+        except (KeyError, IndexError):
+            return template
+
+    @property
+    def hint(self) -> str:
+        return MESSAGES[self.code][2]
+
+    def as_dict(self) -> dict:
+        d = {"code": self.code, "severity": self.severity.value, "source": self.source, "message": self.message, "hint": self.hint}
+        if self.offset is not None:
+            d["offset"] = self.offset
+        return d
+
+    def __str__(self) -> str:
+        where = self.source + (f"@{self.offset}" if self.offset is not None else "")
+        return f"{self.code} {where}: {self.message}; {self.hint}"
+
+
+class XunshiError(Exception):
+    """An error that stops one file or one command; carries its :class:`Issue`."""
+
+    def __init__(self, code: str, source: str = "", **detail):
+        self.issue = Issue(code, source, detail)
+        super().__init__(str(self.issue))
+
+
+class UsageError(Exception):
+    """A command-line or query mistake, reported without a traceback."""

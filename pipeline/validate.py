@@ -1,0 +1,65 @@
+"""SHACL validation of a built graph against ``ontology/shapes.ttl``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import Graph
+from rdflib.namespace import SH
+
+from .vocab import bind_prefixes, ontology_dir, ontology_graph
+
+
+@dataclass(frozen=True)
+class ShaclResult:
+    conforms: bool
+    violations: int
+    report: Graph
+    text: str
+
+
+def shapes_graph() -> Graph:
+    g = Graph()
+    g.parse(ontology_dir() / "shapes.ttl", format="turtle")
+    return g
+
+
+def validate_graph(data: Graph) -> ShaclResult:
+    import pyshacl  # imported here: it is slow to import and only this stage needs it
+
+    conforms, report, text = pyshacl.validate(
+        data,
+        shacl_graph=shapes_graph(),
+        ont_graph=ontology_graph(),
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+    )
+    bind_prefixes(report)
+    violations = len(set(report.subjects(SH.resultSeverity, SH.Violation)))
+    return ShaclResult(bool(conforms), violations, report, text)
+
+
+def check_evidence(data: Graph, texts: dict[str, str]) -> list[tuple[str, int, int]]:
+    """Spans whose ``oa:exact`` is not ``text[oa:start:oa:end]`` of their document.
+
+    ``texts`` maps a SourceDocument IRI to its reference text. Returns (span IRI, start, end)
+    of every span that does not round-trip (an empty list when all do).
+    """
+    from rdflib.namespace import RDF
+
+    from .vocab import OA, XS
+
+    bad = []
+    for sp in sorted(data.subjects(RDF.type, XS.Span)):
+        doc = data.value(sp, XS.inDocument)
+        start, end, exact = data.value(sp, OA.start), data.value(sp, OA.end), data.value(sp, OA.exact)
+        text = texts.get(str(doc))
+        try:
+            s, e = int(start), int(end)
+        except (TypeError, ValueError):
+            bad.append((str(sp), -1, -1))
+            continue
+        if text is None or exact is None or text[s:e] != str(exact):
+            bad.append((str(sp), s, e))
+    return bad

@@ -1,0 +1,69 @@
+"""The project's terms, read from ``ontology/`` (the ontology is data).
+
+``XS`` is a closed namespace built from the Turtle ontology, so ``XS.Problm`` raises instead
+of minting a wrong IRI (as rdflib's ``ClosedNamespace`` does for its built-in vocabularies).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, ClosedNamespace
+
+XS_URI = "https://w3id.org/xunshi/ontology#"
+XR_URI = "https://w3id.org/xunshi/resource/"
+ORG = Namespace("http://www.w3.org/ns/org#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+XR = Namespace(XR_URI)
+
+PREFIXES = {
+    "xs": XS_URI,
+    "xr": XR_URI,
+    "org": str(ORG),
+    "prov": str(PROV),
+    "dcterms": str(DCTERMS),
+    "skos": str(SKOS),
+    "oa": str(OA),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "xsd": str(XSD),
+    "owl": str(OWL),
+}
+
+
+def ontology_dir() -> Path:
+    """Where ``ontology/`` is: the source checkout (editable install) or the wheel's copy."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "ontology"
+    if (checkout / "xunshi.ttl").is_file():
+        return checkout
+    packaged = resources.files("pipeline") / "_ontology"
+    return Path(str(packaged))
+
+
+@lru_cache(maxsize=1)
+def ontology_graph() -> Graph:
+    g = Graph()
+    g.parse(ontology_dir() / "xunshi.ttl", format="turtle")
+    return g
+
+
+def _terms() -> list[str]:
+    g = ontology_graph()
+    names = {str(s)[len(XS_URI):] for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith(XS_URI)}
+    names.discard("")
+    return sorted(names)
+
+
+XS = ClosedNamespace(XS_URI, _terms())
+
+STATUS_KEYS = ("Completed", "PartiallyCompleted", "NotCompleted", "InProgress", "LongTerm", "Unknown")
+
+
+def bind_prefixes(g: Graph) -> Graph:
+    for p, ns in PREFIXES.items():
+        g.bind(p, ns, override=True, replace=True)
+    return g

@@ -1,0 +1,182 @@
+"""Link and build stages: the sample's graph, asserted through SPARQL on the contract terms."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF
+
+from pipeline.build import serialize_turtle
+from pipeline.link import unit_key
+from pipeline.vocab import PREFIXES, XS
+
+PFX = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+def rows(g, q, **bind):
+    return [tuple(r) for r in g.query(PFX + q, initBindings={k: Literal(v) for k, v in bind.items()})]
+
+
+def test_bulletins_issuers_dates_and_attachments(sample_graph):
+    r = rows(
+        sample_graph,
+        """SELECT ?pos ?issued ?pub ?att WHERE { ?b a xs:Bulletin ; xs:position ?pos ; dcterms:issued ?issued ;
+             dcterms:publisher/skos:prefLabel ?pub . OPTIONAL { ?b xs:attachmentLabel ?att } } ORDER BY ?pos""",
+    )
+    assert [int(x[0]) for x in r] == [0, 1, 2, 3, 4]
+    assert {str(x[1]) for x in r} == {"2023-12-22"}
+    assert len({str(x[2]) for x in r}) == 5
+    assert [str(x[3]) if x[3] else "" for x in r] == ["", "附件1", "附件2", "附件3", "附件4"]
+    parts = rows(sample_graph, "SELECT ?a WHERE { ?a dcterms:isPartOf ?m . ?m xs:position 0 }")
+    assert len(parts) == 4
+
+
+def test_problems_per_bulletin_and_status(sample_graph):
+    r = rows(
+        sample_graph,
+        """SELECT ?pos (COUNT(?p) AS ?n) WHERE { ?p a xs:Problem ; xs:inBulletin/xs:position ?pos }
+           GROUP BY ?pos ORDER BY ?pos""",
+    )
+    assert [int(n) for _, n in r] == [71, 11, 14, 9, 36]
+    st = dict(rows(sample_graph, "SELECT ?s (COUNT(?p) AS ?n) WHERE { ?p xs:status ?s } GROUP BY ?s"))
+    assert {str(k).split("#")[1]: int(v) for k, v in st.items()} == {
+        "Completed": 65, "PartiallyCompleted": 75, "NotCompleted": 1,
+    }
+    printed = dict(rows(sample_graph, "SELECT ?t (COUNT(?p) AS ?n) WHERE { ?p xs:statusText ?t } GROUP BY ?t"))
+    assert {str(k): int(v) for k, v in printed.items()} == {"完成": 46, "已完成": 19, "阶段性完成": 75, "未完成": 1}
+
+
+def test_each_bulletin_has_its_own_inspection(sample_graph):
+    r = rows(
+        sample_graph,
+        """SELECT ?pos ?kind ?team ?start ?end ?fb ?unit WHERE { ?b xs:position ?pos ; xs:reportsOn ?i .
+             ?i a xs:Inspection ; xs:inspectionKind ?kind ; xs:team ?team ; prov:startedAtTime ?start ;
+                prov:endedAtTime ?end ; xs:feedbackDate ?fb ; xs:level "省"@zh ; xs:year ?y ;
+                xs:inspectedUnit/skos:prefLabel ?unit } ORDER BY ?pos""",
+    )
+    assert len(r) == 5 and len({x for x in sample_graph.subjects(RDF.type, XS.Inspection)}) == 5
+    assert [str(x[1]) for x in r] == ["巡视", "提级巡视", "提级巡视", "巡视", "延伸巡视"]
+    assert {(str(x[2]), str(x[3]), str(x[4]), str(x[5])) for x in r} == {
+        ("省委第十四巡视组", "2023-03-09", "2023-06-09", "2023-07-24")
+    }
+    assert str(r[4][6]) == "岳麓高新区"
+    raised = rows(sample_graph, "SELECT (COUNT(?p) AS ?n) WHERE { ?p a xs:Problem ; xs:raisedIn ?i . ?b xs:reportsOn ?i . ?p xs:inBulletin ?b }")
+    assert int(raised[0][0]) == 141
+
+
+def test_one_policy_node_for_the_investment_guideline(sample_graph):
+    r = rows(
+        sample_graph,
+        """SELECT DISTINCT ?pol ?ord WHERE { ?pol a xs:Policy ; rdfs:label "招商工作指引"@zh .
+             ?m xs:establishes ?pol ; xs:addresses ?p . ?p xs:ordinal ?ord }""",
+    )
+    assert len({x[0] for x in r}) == 1
+    assert sorted(int(x[1]) for x in r) == [9, 35, 53, 69]
+    other = rows(sample_graph, 'SELECT ?p WHERE { ?p a xs:Policy ; rdfs:label "基金招商工作指引"@zh }')
+    assert len(other) == 1 and other[0][0] != r[0][0]  # a title containing another's is another policy
+
+
+def test_title_variants_share_a_node(sample_graph):
+    r = rows(
+        sample_graph,
+        """SELECT ?pol ?alt WHERE { ?pol a xs:Policy ; rdfs:label ?l ; skos:altLabel ?alt .
+             FILTER(CONTAINS(STR(?l), "干部监督工作联席会议制度和信息沟通办法")) }""",
+    )
+    assert [str(x[1]) for x in r] == ["干部监督工作联席会议制度和信息沟通办法(试行)"]
+    bulletins = rows(
+        sample_graph,
+        """SELECT DISTINCT ?pos WHERE { ?m xs:establishes ?pol ; xs:addresses/xs:inBulletin/xs:position ?pos .
+             ?pol skos:altLabel "干部监督工作联席会议制度和信息沟通办法(试行)"@zh } ORDER BY ?pos""",
+    )
+    assert [int(x[0]) for x in bulletins] == [0, 2]
+    reg = rows(sample_graph, 'SELECT ?w ?k WHERE { ?w a xs:CitedWork ; rdfs:label "党政领导干部选拔任用工作条例"@zh ; xs:workKind ?k ; skos:altLabel "干部选拔任用工作条例"@zh }')
+    assert [str(x[1]) for x in reg] == ["regulation"]
+
+
+def test_every_title_is_a_policy_or_cited_work(sample_doc, sample_graph):
+    starts = {
+        int(s)
+        for (s,) in rows(
+            sample_graph,
+            "SELECT ?s WHERE { { ?x a xs:Policy } UNION { ?x a xs:CitedWork } ?x xs:evidence/oa:start ?s }",
+        )
+    }
+    text = sample_doc.text
+    opens = {i + 1 for i, ch in enumerate(text) if ch == "《"}
+    assert starts == opens
+    kinds = dict(rows(sample_graph, "SELECT ?k (COUNT(?w) AS ?n) WHERE { ?w xs:workKind ?k } GROUP BY ?k"))
+    kinds = {str(k): int(v) for k, v in kinds.items()}
+    assert kinds["bulletin"] == 2 and kinds["book"] == 2 and kinds["journal"] == 1 and kinds["form"] >= 5
+
+
+def test_leaders_with_roles(sample_graph):
+    r = rows(
+        sample_graph,
+        """SELECT ?name ?role WHERE { ?p a xs:Person ; rdfs:label ?name ; xs:role ?role ; org:memberOf ?u } ORDER BY ?name ?role""",
+    )
+    assert {(str(a), str(b)) for a, b in r} == {
+        ("师军", "新区党工委委员、组织工作部部长"),
+        ("谭勇", "党工委书记"),
+        ("钱胜", "新区纪检监察工委书记"),
+        ("钱胜", "巡察工作领导小组组长"),
+    }
+    leads = rows(sample_graph, "SELECT ?name ?pos WHERE { ?p rdfs:label ?name ; xs:leads/xs:position ?pos } ORDER BY ?pos")
+    assert [(str(a), int(b)) for a, b in leads] == [("谭勇", 0), ("师军", 2), ("钱胜", 3)]
+
+
+def test_units_and_anonymised_units(sample_graph):
+    anon = rows(sample_graph, 'SELECT ?u WHERE { ?u xs:anonymised true ; skos:prefLabel "某国企"@zh }')
+    assert len(anon) == 2  # one per bulletin that mentions it, never merged across bulletins
+    r = rows(sample_graph, 'SELECT ?alt WHERE { ?u skos:prefLabel "湖南湘江新区"@zh ; skos:altLabel ?alt }')
+    assert "湘江新区" in {str(x[0]) for x in r}
+    assert unit_key("中共湖南湘江新区纪检监察工作委员会") == unit_key("湘江新区纪检监察工委")
+    assert unit_key("中共岳麓高新技术产业开发区工作委员会") == "岳麓高新区工委"
+    assert unit_key("新区组织工作部", {"新区": "湖南湘江新区"}) == unit_key("中共湖南湘江新区工作委员会组织工作部")
+    concerns = rows(sample_graph, 'SELECT ?o WHERE { ?p xs:concernsUnit/skos:prefLabel "某农业公司"@zh ; xs:ordinal ?o }')
+    assert [str(x[0]) for x in concerns] == ["42"]
+
+
+def test_figures_have_decimal_values(sample_graph):
+    r = rows(sample_graph, 'SELECT ?v WHERE { ?f a xs:Figure ; xs:text "9439.91万元"@zh ; rdf:value ?v ; xs:unitOfMeasure "万元"@zh }')
+    assert [str(x[0]) for x in r] == ["9439.91"]
+    n = rows(sample_graph, "SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?m a xs:Measure ; xs:hasFigure ?f }")
+    assert int(n[0][0]) > 200
+
+
+def test_evidence_round_trips(sample_doc, sample_graph):
+    spans = rows(sample_graph, "SELECT ?s ?e ?x WHERE { ?sp a xs:Span ; oa:start ?s ; oa:end ?e ; oa:exact ?x }")
+    assert len(spans) > 1000
+    for s, e, x in spans:
+        assert sample_doc.text[int(s):int(e)] == str(x)
+    missing = rows(
+        sample_graph,
+        """SELECT ?n WHERE { VALUES ?c { xs:Bulletin xs:Problem xs:Measure xs:Policy xs:CitedWork xs:Unit xs:Person
+             xs:Inspection xs:Figure xs:FeedbackCategory xs:ProblemPart } ?n a ?c FILTER NOT EXISTS { ?n xs:evidence ?sp } }""",
+    )
+    assert missing == []
+
+
+def test_iris_are_ascii_and_content_derived(sample_graph):
+    for s in set(sample_graph.subjects()):
+        if isinstance(s, URIRef):
+            assert str(s).isascii(), s
+
+
+def test_turtle_is_byte_identical_across_hash_seeds(tmp_path, sample_graph):
+    code = (
+        "import sys; from pipeline.workflow import run_build; "
+        "run_build(['corpus'], sys.argv[1], html=False, shacl=False)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"o{seed}"
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-c", code, str(out)], cwd=root, env=env, check=True)
+        outs.append((out / "xunshi.ttl").read_bytes())
+    assert outs[0] == outs[1]
+    assert serialize_turtle(sample_graph) == serialize_turtle(sample_graph)

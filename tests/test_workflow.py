@@ -1,0 +1,135 @@
+"""The batch: outputs, the run report, and bad input that loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import networkx as nx
+from rdflib import Graph
+from rdflib.namespace import RDF
+
+from pipeline.vocab import XS
+from pipeline.workflow import run_build
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sample_build_outputs_and_report(sample_build):
+    work, report = sample_build
+    out = work / "graphs"
+    for name in ("xunshi.ttl", "xunshi.graphml", "xunshi.html", "stats.json", "problems.csv", "shacl-report.ttl"):
+        assert (out / name).is_file(), name
+    stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    assert stats["files_seen"] == 1 and stats["files_ok"] == 1
+    assert stats["counts"]["bulletins"] == 5 and stats["counts"]["problems"] == 141
+    assert stats["problems_by_status"] == {
+        "Completed": 65, "PartiallyCompleted": 75, "NotCompleted": 1, "InProgress": 0, "LongTerm": 0, "Unknown": 0,
+    }
+    assert stats["shacl"]["conforms"] is True
+    assert stats["files"][0]["path"] == "corpus/xiangjiang-2023-12-22.txt"
+    assert stats["issue_counts"] == {"W020": 1}  # the one unclosed 《 of the sample
+    g = Graph().parse(out / "xunshi.ttl")
+    assert len(set(g.subjects(RDF.type, XS.Problem))) == 141
+
+
+def test_graphml_mirror_is_derived_from_the_graph(sample_build):
+    work, _ = sample_build
+    G = nx.read_graphml(work / "graphs" / "xunshi.graphml")
+    g = Graph().parse(work / "graphs" / "xunshi.ttl")
+    problems = [n for n, d in G.nodes(data=True) if d.get("type") == "xs:Problem"]
+    assert len(problems) == 141
+    assert not [n for n, d in G.nodes(data=True) if d.get("type") == "xs:Span"]
+    addresses = [e for e in G.edges(data=True) if e[2].get("predicate") == "xs:addresses"]
+    assert len(addresses) == len(list(g.triples((None, XS.addresses, None))))
+    some = G.nodes[problems[0]]
+    assert some["xs:text"] and some["evidence"]
+    statuses = {d["xs:status"] for n, d in G.nodes(data=True) if d.get("type") == "xs:Problem"}
+    assert statuses == {"xs:Completed", "xs:PartiallyCompleted", "xs:NotCompleted"}  # an attribute to colour by
+
+
+def test_problems_csv_opens_in_excel(sample_build):
+    work, _ = sample_build
+    data = (work / "graphs" / "problems.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("通报,日期,序号,问题,整改结果")
+    assert len(lines) == 142
+    assert "招商工作指引" in next(ln for ln in lines if "项目招商还需加强尽职调查" in ln)
+
+
+def _bad_corpus(tmp: Path) -> Path:
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus" / "xiangjiang-2023-12-22.txt", corpus / "a-sample.txt")
+    (corpus / "b-empty.txt").write_bytes(b"")
+    (corpus / "c-binary.txt").write_bytes(bytes(range(256)) * 8)
+    (corpus / "d-notes.txt").write_text("会议纪要\n今天讨论了食堂菜单。\n", encoding="utf-8")
+    text = (ROOT / "corpus" / "xiangjiang-2023-12-22.txt").read_text(encoding="utf-8")
+    (corpus / "e-truncated.txt").write_text(text[: text.index("附件1")][:3000], encoding="gb18030")
+    (corpus / "f-copy.txt").write_bytes((corpus / "a-sample.txt").read_bytes())
+    (corpus / "g-table.xlsx").write_bytes(b"PK\x03\x04 not really")
+    return corpus
+
+
+def test_bad_input_is_reported_and_the_batch_goes_on(tmp_path):
+    _bad_corpus(tmp_path)
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        report = run_build(["corpus"], "graphs", html=False)
+    finally:
+        os.chdir(old)
+    stats = json.loads((tmp_path / "graphs" / "stats.json").read_text(encoding="utf-8"))
+    outcome = {f["path"]: (f["outcome"], f["issues"]) for f in stats["files"]}
+    assert outcome["corpus/a-sample.txt"][0] == "ok"
+    assert outcome["corpus/b-empty.txt"] == ("skipped", ["E001"])
+    assert outcome["corpus/c-binary.txt"] == ("skipped", ["E002"])
+    assert outcome["corpus/d-notes.txt"] == ("not-bulletin", ["E010"])
+    assert outcome["corpus/e-truncated.txt"][0] == "ok"  # what was read is kept
+    assert "W014" in outcome["corpus/e-truncated.txt"][1]
+    assert outcome["corpus/f-copy.txt"] == ("duplicate", ["W002"])
+    assert outcome["corpus/g-table.xlsx"][0] == "skipped"
+    assert stats["files_seen"] == 7
+    # nothing of the good files is lost: the sample's numbers are unchanged
+    g = Graph().parse(tmp_path / "graphs" / "xunshi.ttl")
+    sample_problems = g.query(
+        """PREFIX xs: <https://w3id.org/xunshi/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/>
+           SELECT (COUNT(?p) AS ?n) WHERE { ?p a xs:Problem ; xs:inBulletin/dcterms:source "corpus/a-sample.txt" }"""
+    )
+    assert int(list(sample_problems)[0][0]) == 141
+    truncated = g.query(
+        """PREFIX xs: <https://w3id.org/xunshi/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/>
+           SELECT (COUNT(?p) AS ?n) WHERE { ?p a xs:Problem ; xs:inBulletin/dcterms:source "corpus/e-truncated.txt" }"""
+    )
+    assert 0 < int(list(truncated)[0][0]) < 71
+    assert report.as_dict()["errors"] >= 4
+
+
+def test_outputs_are_written_atomically(tmp_path, monkeypatch):
+    """A build that fails half-way leaves the previous graph in place."""
+    import pipeline.workflow as wf
+
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(ROOT / "corpus" / "xiangjiang-2023-12-22.txt", tmp_path / "corpus")
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        run_build(["corpus"], "graphs", html=False, shacl=False)
+        before = (tmp_path / "graphs" / "xunshi.ttl").read_bytes()
+
+        def boom(*a, **k):
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(wf, "problems_csv_bytes", boom, raising=False)
+        monkeypatch.setattr("pipeline.mirror.problems_csv", boom)
+        try:
+            run_build(["corpus"], "graphs", html=False, shacl=False)
+        except RuntimeError:
+            pass
+        assert (tmp_path / "graphs" / "xunshi.ttl").read_bytes() == before
+        assert not [p for p in (tmp_path / "graphs").iterdir() if p.name.startswith(".")]
+    finally:
+        os.chdir(old)
