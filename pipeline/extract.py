@@ -16,7 +16,7 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 
-from . import components  # noqa: F401  (registers the factories)
+from .components import doc_text  # importing registers the factories
 from .errors import Issue
 from .records import (
     BulletinRec,
@@ -80,39 +80,40 @@ def extract(doc: SourceDocument, bulletins: list[BulletinRec], nlp: Language | N
     ]
     for sdoc, ctx in nlp.pipe(_texts(bulletins), as_tuples=True):
         acc = per[ctx.bulletin]
+        text = doc_text(sdoc)
         sp = lambda s, e: doc.span(ctx.base + s, ctx.base + e)  # noqa: E731
         for s in sdoc.spans.get("policies", []):
             relation, _, flag = s.label_.partition("|")
             unclosed = flag == "unclosed"
             if unclosed:
                 issues.append(Issue("W020", doc.path, {"text": s.text[:30]}, ctx.base + s.start_char))
-            verb = sdoc.text[s._.verb_start:s._.verb_end] if s._.verb_start >= 0 else ""
+            verb = text[s._.verb_start:s._.verb_end] if s._.verb_start >= 0 else ""
             vspan = sp(s._.verb_start, s._.verb_end) if verb else None
             title_span = sp(s.start_char, s.end_char)
             title = title_span.exact
-            prefix = _unit_prefix(sdoc.text, s.start_char - 1, s._.verb_end)
+            prefix = _unit_prefix(text, s.start_char - 1, s._.verb_end)
             acc["policies"].append(
                 PolicyMention(title, title_span, ctx.owner, relation, verb, vspan, unclosed, prefix)
             )
         if ctx.kind in ("problem", "part", "measure"):
             for s in sdoc.spans.get("figures", []):
-                m = _FIG.match(s.text)
+                m = _FIG.match(text[s.start_char:s.end_char])
                 if m:
                     acc["figures"].append(
-                        FigureMention(m.group("value"), m.group("unit"), s.text, sp(s.start_char, s.end_char), ctx.owner)
+                        FigureMention(m.group("value"), m.group("unit"), m.group(0), sp(s.start_char, s.end_char), ctx.owner)
                     )
         if ctx.kind in ("problem", "part"):
             for s in sdoc.spans.get("units", []):
                 acc["units"].append(
-                    UnitMention(s.text, sp(s.start_char, s.end_char), ctx.owner, "concerns", s.label_ == "anonymised")
+                    UnitMention(text[s.start_char:s.end_char], sp(s.start_char, s.end_char), ctx.owner, "concerns", s.label_ == "anonymised")
                 )
         if ctx.kind in ("organisation", "opening"):
             for s in sdoc.spans.get("people", []):
                 rs, re_ = s._.verb_start, s._.verb_end
                 acc["people"].append(
                     PersonMention(
-                        name=s.text,
-                        role=sdoc.text[rs:re_],
+                        name=text[s.start_char:s.end_char],
+                        role=text[rs:re_],
                         span=sp(s.start_char, s.end_char),
                         role_span=sp(rs, re_),
                         owner=ctx.owner,

@@ -38,42 +38,44 @@ def _label(g: Graph, n: URIRef) -> str:
 def to_networkx(g: Graph) -> nx.MultiDiGraph:
     """A networkx mirror of the graph: resources as nodes (spans folded in as evidence),
     literal properties as node attributes, resource-valued properties as edges."""
-    G = nx.MultiDiGraph()
-    hidden = {s for t in HIDDEN_TYPES for s in g.subjects(RDF.type, t)}
-    nodes = sorted({s for s in g.subjects(RDF.type, None) if isinstance(s, URIRef) and s not in hidden})
+    by_subject: dict = defaultdict(lambda: defaultdict(list))
+    for s, p, o in g:
+        by_subject[s][p].append(o)
+    hidden = {s for s, props in by_subject.items() if any(t in HIDDEN_TYPES for t in props.get(RDF.type, ()))}
+    nodes = sorted(s for s, props in by_subject.items() if isinstance(s, URIRef) and RDF.type in props and s not in hidden)
     node_set = set(nodes)
+    names = {n: qname(n) for n in nodes}
+    G = nx.MultiDiGraph()
+    edges = []
     for n in nodes:
-        attrs: dict[str, str] = {
-            "type": ";".join(sorted(qname(t) for t in g.objects(n, RDF.type))),
-            "label": _label(g, n),
-        }
-        props = defaultdict(list)
+        props = by_subject[n]
+        attrs: dict[str, str] = {"type": ";".join(sorted(qname(t) for t in props[RDF.type])), "label": _label(g, n)}
+        lits = defaultdict(list)
         evidence = []
-        for p, o in g.predicate_objects(n):
+        for p in sorted(props):
             if p == RDF.type:
                 continue
-            if isinstance(o, Literal):
-                props[qname(p)].append(str(o))
-            elif o in hidden:
-                ex = g.value(o, OA.exact)
-                st = g.value(o, OA.start)
-                if ex is not None:
-                    evidence.append((int(st) if st is not None else 0, str(ex)))
-            elif isinstance(o, URIRef) and o not in node_set:
-                props[qname(p)].append(qname(o))  # e.g. xs:status xs:Completed: an attribute to colour by
-        for k, vs in sorted(props.items()):
+            for o in props[p]:
+                if isinstance(o, Literal):
+                    lits[qname(p)].append(str(o))
+                elif o in hidden:
+                    sp = by_subject[o]
+                    if OA.exact in sp:
+                        st = sp.get(OA.start, [0])[0]
+                        evidence.append((int(st), str(sp[OA.exact][0])))
+                elif o in node_set:
+                    edges.append((names[n], names[o], qname(p)))
+                elif isinstance(o, URIRef):
+                    lits[qname(p)].append(qname(o))  # e.g. xs:status xs:Completed: an attribute to colour by
+        for k, vs in sorted(lits.items()):
             attrs[k] = " | ".join(sorted(vs))
         if evidence:
             evidence.sort()
             attrs["evidence"] = " … ".join(e for _, e in evidence[:3])
             attrs["evidenceCount"] = str(len(evidence))
-        G.add_node(qname(n), **attrs)
-    for s in nodes:
-        for p, o in sorted(g.predicate_objects(s)):
-            if p == RDF.type or not isinstance(o, URIRef) or o in hidden:
-                continue
-            if o in node_set:
-                G.add_edge(qname(s), qname(o), key=qname(p), predicate=qname(p))
+        G.add_node(names[n], **attrs)
+    for s, o, p in sorted(edges):
+        G.add_edge(s, o, key=p, predicate=p)
     return G
 
 
