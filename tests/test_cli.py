@@ -1,0 +1,58 @@
+"""The ``xunshi`` command: build, view and validate through ``pipeline.cli.main``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_build_view_validate(tmp_path, capsys):
+    shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["build", "corpus", "--out", "out", "--no-html", "-q"]) == 0
+        out = capsys.readouterr()
+        assert "通报 5 份, 问题 141 个" in out.out
+        assert "完成 65, 阶段性完成 75, 未完成 1" in out.out
+        assert "SHACL: 通过 (conforms)" in out.out
+        assert "out/xunshi.ttl" in out.out and "out/stats.json" in out.out
+        assert "W020" in out.err  # coded warnings go to stderr
+        assert not Path("out/xunshi.html").exists()
+        assert main(["view", "--graph", "out", "--out", "out/view.html"]) == 0
+        html = Path("out/view.html").read_text(encoding="utf-8")
+        assert "巡视整改" in html and "https://" not in html.split("<script", 1)[0]
+        assert main(["validate", "--graph", "out"]) == 0
+        assert "通过" in capsys.readouterr().out
+    finally:
+        os.chdir(old)
+
+
+def test_missing_input_is_a_clear_error(tmp_path, capsys):
+    assert main(["build", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("xunshi: 输入不存在") and "Traceback" not in err
+
+
+def test_strict_exits_1_when_a_file_was_skipped(tmp_path, capsys):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "empty.txt").write_bytes(b"")
+    shutil.copy(ROOT / "corpus" / "xiangjiang-2023-12-22.txt", tmp_path / "c")
+    assert main(["build", str(tmp_path / "c"), "--out", str(tmp_path / "o"), "--no-html", "--no-shacl", "--strict", "-q"]) == 1
+    assert "E001" in capsys.readouterr().err
+
+
+def test_python_dash_m_and_console_script():
+    r = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "build" in r.stdout and "query" in r.stdout
+    exe = Path(sys.executable).parent / "xunshi"
+    if exe.exists():
+        r = subprocess.run([str(exe), "query", "--list"], capture_output=True, text=True, cwd=ROOT)
+        assert r.returncode == 0 and "unfinished" in r.stdout
