@@ -21,7 +21,8 @@ from rdflib import Graph
 from rdflib.namespace import RDF
 
 from . import ingest
-from .build import build_graph, serialize_turtle
+from .build import build_graph, iri, serialize_turtle
+from .enrich import EnrichContext, enrich
 from .errors import Issue, Severity, XunshiError
 from .extract import default_nlp, extract
 from .link import link
@@ -198,6 +199,7 @@ def run_build(
     shacl: bool = True,
     max_bytes: int = 200_000_000,
     progress: Callable[[DocState], None] | None = None,
+    options: dict | None = None,
 ) -> RunReport:
     """Build the knowledge graph of every file under ``inputs`` into ``out_dir``."""
     out = Path(out_dir)
@@ -212,6 +214,9 @@ def run_build(
     results = [DocumentResult(s.source, tuple(s.extractions), tuple(s.issues)) for s in good]
     graph = build_graph(link(results))
     report = RunReport(states, graph)
+    ctx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good}, options=dict(options or {}))
+    enrich(graph, ctx)
+    report.build_issues.extend(ctx.issues)
     write_outputs(report, out, html=html, shacl=shacl)
     return report
 
@@ -227,7 +232,6 @@ def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: boo
             files[st.source.text_file_name] = st.source.text.encode("utf-8")
     files["xunshi.graphml"] = write_graphml(g)
     files["problems.csv"] = problems_csv(g)
-    from .build import iri
     from .validate import check_evidence
 
     texts = {str(iri(st.source.id)): st.source.text for st in report.files if st.outcome == "ok"}
