@@ -48,6 +48,7 @@ def cmd_build(args) -> int:
         shacl=not args.no_shacl,
         max_bytes=args.max_bytes,
         progress=progress,
+        options={"decisions": Path(args.decisions)} if args.decisions else None,
     )
     d = report.as_dict()
     c = d["counts"]
@@ -128,6 +129,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--no-shacl", action="store_true", help="skip SHACL validation")
     b.add_argument("--max-bytes", type=int, default=200_000_000, help="skip files larger than this (E007)")
     b.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
+    b.add_argument("--decisions", help="analysts' decisions file (default: decisions.tsv among the inputs)")
     b.add_argument("-q", "--quiet", action="store_true")
     b.set_defaults(func=cmd_build)
 

@@ -129,6 +129,26 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "{count} 处原文出处与原文不符 (evidence spans that do not round-trip)",
         "请报告此缺陷 / please report this as a bug",
     ),
+    "W050": (
+        Severity.WARNING,
+        "决定文件第 {line} 行: {detail}",
+        "操作须为 accept-link reject-link merge split status 之一 / see the README",
+    ),
+    "W051": (
+        Severity.WARNING,
+        "决定文件第 {line} 行: 找不到 “{ref}” (reference not found in the graph)",
+        "用 HTML 视图或 problems.csv 中的 IRI,或 文件|附件N|序号 / use an IRI or FILE|BULLETIN|ORDINAL",
+    ),
+    "W052": (
+        Severity.WARNING,
+        "决定文件第 {line} 行: 未知整改状态 “{value}” (unknown status)",
+        "Completed PartiallyCompleted NotCompleted InProgress LongTerm Unknown",
+    ),
+    "W053": (
+        Severity.WARNING,
+        "决定文件第 {line} 行: {detail}",
+        "见 README 决定文件一节 / see the README",
+    ),
     "W031": (
         Severity.WARNING,
         "通报称{what}{reported}个,逐条统计为{found}个 (reported count does not match the items found)",

@@ -41,7 +41,7 @@ class DocState:
     bulletins: list[BulletinRec] = field(default_factory=list)
     extractions: list[Extraction] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-    outcome: str = "pending"  # ok, skipped, duplicate, not-bulletin
+    outcome: str = "pending"  # ok, skipped, duplicate, not-bulletin, decisions
 
     @property
     def failed(self) -> bool:
@@ -80,6 +80,8 @@ def stage_extract(st: DocState, ctx: dict) -> DocState:
     return st
 
 
+DECISIONS_FILE = "decisions.tsv"
+
 STAGES: dict[str, Callable[[DocState, dict], DocState]] = {
     "ingest": stage_ingest,
     "segment": stage_segment,
@@ -106,6 +108,7 @@ class RunReport:
     build_issues: list[Issue] = field(default_factory=list)
     shacl: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)  # SourceDocument IRI -> reference text
     outputs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -156,8 +159,8 @@ class RunReport:
         issues = self.issues
         return {
             "files_seen": len(self.files),
-            "files_ok": sum(f.outcome == "ok" for f in self.files),
-            "files_skipped": sum(f.outcome != "ok" for f in self.files),
+            "files_ok": sum(f.outcome in ("ok", "decisions") for f in self.files),
+            "files_skipped": sum(f.outcome not in ("ok", "decisions") for f in self.files),
             "outcomes": dict(sorted(Counter(f.outcome for f in self.files).items())),
             "counts": self.counts(),
             "problems_by_status": self.by_status(),
@@ -201,22 +204,34 @@ def run_build(
     progress: Callable[[DocState], None] | None = None,
     options: dict | None = None,
 ) -> RunReport:
-    """Build the knowledge graph of every file under ``inputs`` into ``out_dir``."""
+    """Build the knowledge graph of every file under ``inputs`` into ``out_dir``.
+
+    A file named ``decisions.tsv`` among the inputs (or ``options["decisions"]``) is the
+    analysts' decisions file: applied after the automatic passes, not read as a bulletin.
+    """
     out = Path(out_dir)
+    options = dict(options or {})
     ctx: dict = {"max_bytes": max_bytes}
     states = []
     for path in ingest.discover(list(inputs)):
-        st = process(path, ctx)
+        if path.name == DECISIONS_FILE:
+            st = DocState(path, ingest.display_path(path), outcome="decisions")
+            options.setdefault("decisions", path)
+        else:
+            st = process(path, ctx)
         states.append(st)
         if progress:
             progress(st)
+    if options.get("decisions"):
+        options.setdefault("decisions_display", ingest.display_path(Path(options["decisions"])))
     good = [s for s in states if s.outcome == "ok"]
     results = [DocumentResult(s.source, tuple(s.extractions), tuple(s.issues)) for s in good]
     graph = build_graph(link(results))
     report = RunReport(states, graph)
-    ctx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good}, options=dict(options or {}))
-    enrich(graph, ctx)
-    report.build_issues.extend(ctx.issues)
+    ectx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good}, options=options)
+    enrich(graph, ectx)
+    report.build_issues.extend(ectx.issues)
+    report.texts = ectx.texts
     write_outputs(report, out, html=html, shacl=shacl)
     return report
 
@@ -234,8 +249,7 @@ def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: boo
     files["problems.csv"] = problems_csv(g)
     from .validate import check_evidence
 
-    texts = {str(iri(st.source.id)): st.source.text for st in report.files if st.outcome == "ok"}
-    bad = check_evidence(g, texts)
+    bad = check_evidence(g, report.texts)
     report.evidence = {"spans": len(set(g.subjects(RDF.type, XS.Span))), "not_round_tripping": len(bad)}
     if bad:
         report.build_issues.append(Issue("W032", "", {"count": len(bad)}))
