@@ -118,6 +118,62 @@ def cmd_validate(args) -> int:
     return 1
 
 
+def cmd_trace(args) -> int:
+    import json
+    from dataclasses import asdict
+
+    from .query import load_graph
+    from .recurrence import format_timeline, trace
+
+    graph = load_graph(args.graph, with_ontology=True)
+    t = trace(graph, args.theme)
+    if args.format == "json":
+        print(json.dumps(asdict(t), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(format_timeline(t))
+    return 0
+
+
+def cmd_diff(args) -> int:
+    import csv
+
+    from .query import load_graph
+    from .recurrence import DIFF_COLUMNS, diff, diff_table_rows
+
+    graph = load_graph(args.graph, with_ontology=True)
+    label_a, label_b, rows = diff(graph, args.a, args.b)
+    table = diff_table_rows(rows)
+    if args.csv:
+        with open(args.csv, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(DIFF_COLUMNS)
+            w.writerows(table)
+    if args.format == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(DIFF_COLUMNS)
+        w.writerows(table)
+        return 0
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.change] = counts.get(r.change, 0) + 1
+    changed = sum(r.status_changed for r in rows)
+    print(f"A = {label_a}; B = {label_b}")
+    print(
+        "延续 (carried-over) {0}, 改写 (reworded) {1}, 新增 (new) {2}, 不再出现 (dropped) {3}; 状态变化 (status-changed) {4}".format(
+            counts.get("carried-over", 0), counts.get("reworded", 0), counts.get("new", 0), counts.get("dropped", 0), changed
+        )
+    )
+    for row in table:
+        print(f"{row[0]}{'  ' + row[1] if row[1] else ''}{'  相似度 ' + row[2] if row[2] else ''}")
+        if row[3]:
+            print(f"    A {row[3]} [{row[5]}] {row[4][:40]}")
+        if row[6]:
+            print(f"    B {row[6]} [{row[8]}] {row[7][:40]}")
+    if args.csv:
+        print(f"已写入 (written): {args.csv}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="xunshi", description="巡视巡察整改通报 → 知识图谱 (inspection-rectification bulletins → RDF knowledge graph)")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -145,6 +201,20 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--graph", default="graphs")
     v.add_argument("--out", help="HTML file (default: GRAPH/xunshi.html)")
     v.set_defaults(func=cmd_view)
+
+    t = sub.add_parser("trace", help="追踪反复出现的问题 (timeline of a theme across rounds)")
+    t.add_argument("theme", help="主题名称或别名,如 三转;找不到主题时按文本检索 (theme name or alias, else a phrase)")
+    t.add_argument("--graph", default="graphs")
+    t.add_argument("--format", "-f", default="text", choices=["text", "json"])
+    t.set_defaults(func=cmd_trace)
+
+    d = sub.add_parser("diff", help="比较两份通报或两个轮次 (compare two bulletins or rounds)")
+    d.add_argument("a", help="通报/轮次 IRI、文件路径、文件|附件N 或年份 (bulletin or round)")
+    d.add_argument("b")
+    d.add_argument("--graph", default="graphs")
+    d.add_argument("--format", "-f", default="table", choices=["table", "csv"])
+    d.add_argument("--csv", help="also write the table to this CSV file (UTF-8 with BOM)")
+    d.set_defaults(func=cmd_diff)
 
     val = sub.add_parser("validate", help="SHACL 校验 (validate a built graph)")
     val.add_argument("--graph", default="graphs")

@@ -88,7 +88,7 @@ def load_passes() -> None:
     """Import the modules that register passes (kept out of import time of this module)."""
     import importlib
 
-    for mod in ("rounds", "themes", "sameissue", "decisions"):
+    for mod in ("rounds", "recurrence", "themes", "sameissue", "decisions"):
         try:
             importlib.import_module(f"pipeline.{mod}")
         except ModuleNotFoundError as err:

@@ -101,10 +101,18 @@ def is_sorted(seq) -> bool:
 # ---------------------------------------------------------------- every query
 
 
+# The sample is one round: nothing in it was completed in one round and flagged in a later
+# one. The multi-round fixtures (tests/test_recurrence.py) give these queries rows.
+EMPTY_ON_ONE_ROUND = {"regressions"}
+
+
 @pytest.mark.parametrize("name", sorted(named_queries()))
 def test_every_named_query_gives_distinct_rows_on_the_sample(g, name):
     result = run_query(g, name)
     got = [tuple(row) for row in result]
+    if name in EMPTY_ON_ONE_ROUND:
+        assert got == [], f"{name} found rows in a single-round corpus"
+        return
     assert got, f"{name} returned no rows on the sample"
     assert len(got) == len(set(got)), f"{name} repeats rows"
 
