@@ -213,7 +213,7 @@ class GraphBuilder:
             self.add(bn, XS.mentions, iri(link.policy_ref[(m.span.doc_id, m.span.start)]))
         concerns: dict[str, list] = {}
         for u in e.units:
-            if u.role == "concerns":
+            if u.role in ("concerns", "self"):
                 concerns.setdefault(u.owner, []).append(u)
         for pos, p in enumerate(b.problems):
             pn = iri(p.id)

@@ -105,7 +105,13 @@ def extract(doc: SourceDocument, bulletins: list[BulletinRec], nlp: Language | N
         if ctx.kind in ("problem", "part"):
             for s in sdoc.spans.get("units", []):
                 acc["units"].append(
-                    UnitMention(text[s.start_char:s.end_char], sp(s.start_char, s.end_char), ctx.owner, "concerns", s.label_ == "anonymised")
+                    UnitMention(
+                        text[s.start_char:s.end_char],
+                        sp(s.start_char, s.end_char),
+                        ctx.owner,
+                        "self" if s.label_ == "self" else "concerns",  # 园区 in a park's own bulletin
+                        s.label_ == "anonymised",
+                    )
                 )
         if ctx.kind in ("organisation", "opening"):
             for s in sdoc.spans.get("people", []):

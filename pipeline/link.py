@@ -225,6 +225,8 @@ def link(results: list[DocumentResult]) -> Linked:
         for e in res.extractions:
             b = e.bulletin
             for u in e.units:
+                if u.role == "self":
+                    continue  # resolved below, once the bulletin's inspected unit is known
                 if u.anonymised:
                     add_unit(f"anon|{b.id}|{nfkc(u.name)}", u.name, u.span, u.owner, anonymised=True)
                     continue
@@ -240,6 +242,18 @@ def link(results: list[DocumentResult]) -> Linked:
                 for n in (ins.inspected, ins.inspected_alias):
                     if n:
                         own_names.add(nfkc(n))
+            for u in e.units:
+                if u.role != "self":
+                    continue
+                # 园区 in a park's own bulletin is that park; 新区 is what (以下简称新区) names
+                target = aliases.get(u.name)
+                if target is None and u.name == "园区" and ins is not None and _is_park(ins.inspected):
+                    target = ins.inspected
+                if target:
+                    uid = add_unit(unit_key(target, aliases), target, None, u.owner)
+                    unit_ref[(u.owner, u.name)] = uid
+                    units[uid].names[u.name] += 1
+                    units[uid].spans.append(u.span)
             if b.issuer:
                 own_names.add(nfkc(b.issuer))
             for p in e.people:
@@ -298,6 +312,10 @@ def link(results: list[DocumentResult]) -> Linked:
         policy_ref[(m.span.doc_id, m.span.start)] = node.id
     policies = {n.id: n for n in policy_groups.values()}
     return Linked(results, units, unit_ref, policies, policy_ref, people, inspected_ref, feedback_ref, issuer_ref)
+
+
+def _is_park(name: str) -> bool:
+    return any(w in name for w in ("高新区", "园区", "开发区", "经开区", "科技园", "产业园"))
 
 
 def _alias_target(text: str, ins) -> str:
