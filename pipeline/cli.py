@@ -23,6 +23,38 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+class Progress:
+    """A progress line on a terminal (files, bulletins, rate); plain log lines otherwise."""
+
+    def __init__(self, stream):
+        import time
+
+        self.stream, self.time = stream, time.monotonic
+        self.tty = stream.isatty()
+        self.start = self.time()
+        self.files = self.bulletins = self.problems = 0
+
+    def __call__(self, st) -> None:
+        self.files += 1
+        self.bulletins += len(st.extractions)
+        self.problems += sum(len(e.bulletin.problems) for e in st.extractions)
+        rate = self.files / max(self.time() - self.start, 1e-6)
+        if self.tty:
+            print(
+                f"\r\033[K{self.files} 个文件 (files), {self.bulletins} 份通报, {self.problems} 个问题, {rate:.1f} 文件/秒 — {st.display}",
+                file=self.stream,
+                end="",
+                flush=True,
+            )
+        else:
+            print(f"[{st.outcome}] {st.display}: {len(st.extractions)} 份通报 (bulletins), "
+                  f"{sum(len(e.bulletin.problems) for e in st.extractions)} 个问题 (problems)", file=self.stream)
+
+    def done(self) -> None:
+        if self.tty:
+            print(file=self.stream)
+
+
 def cmd_build(args) -> int:
     from .workflow import run_build
 
@@ -30,16 +62,7 @@ def cmd_build(args) -> int:
     for i in inputs:
         if not Path(i).exists():
             raise UsageError(f"输入不存在 (input not found): {i}")
-    interactive = sys.stderr.isatty() and not args.quiet
-
-    def progress(st):
-        if args.quiet:
-            return
-        line = f"[{st.outcome}] {st.display}: {len(st.extractions)} 份通报 (bulletins), " f"{sum(len(e.bulletin.problems) for e in st.extractions)} 个问题 (problems)"
-        if interactive:
-            print("\r\033[K" + line, file=sys.stderr, end="\n")
-        else:
-            print(line, file=sys.stderr)
+    progress = None if args.quiet else Progress(sys.stderr)
 
     report = run_build(
         inputs,
@@ -49,7 +72,11 @@ def cmd_build(args) -> int:
         max_bytes=args.max_bytes,
         progress=progress,
         options={"decisions": Path(args.decisions)} if args.decisions else None,
+        workers=args.workers,
+        use_cache=not args.no_cache,
     )
+    if progress:
+        progress.done()
     d = report.as_dict()
     c = d["counts"]
     for issue in report.issues:
@@ -64,6 +91,8 @@ def cmd_build(args) -> int:
     if d["shacl"]:
         print(f"SHACL: {'通过 (conforms)' if d['shacl']['conforms'] else '未通过 (violations: %d)' % d['shacl']['violations']}")
     print(f"警告 {d['warnings']} 条, 错误 {d['errors']} 条 (see stats.json)")
+    if report.cache:
+        print(f"缓存 (cache): 复用 {report.cache['hits']} 个文件, 新处理 {report.cache['misses']} 个 (reused / processed)")
     print("输出 (outputs):")
     for name, path in d["outputs"].items():
         print(f"  {path}")
@@ -186,6 +215,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--max-bytes", type=int, default=200_000_000, help="skip files larger than this (E007)")
     b.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
     b.add_argument("--decisions", help="analysts' decisions file (default: decisions.tsv among the inputs)")
+    b.add_argument("-j", "--workers", type=int, default=1, help="processes for ingest, segment and extract (same output)")
+    b.add_argument("--no-cache", action="store_true", help="reprocess every file (ignore OUT/.cache)")
     b.add_argument("-q", "--quiet", action="store_true")
     b.set_defaults(func=cmd_build)
 

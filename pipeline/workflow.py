@@ -9,11 +9,14 @@ half-written graph.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -56,12 +59,6 @@ def stage_ingest(st: DocState, ctx: dict) -> DocState:
         st.issues.append(err.issue)
         st.outcome = "skipped"
         return st
-    seen: dict[str, str] = ctx.setdefault("seen_sha", {})
-    if st.source.sha256 in seen:
-        st.issues.append(Issue("W002", st.display, {"other": seen[st.source.sha256]}))
-        st.outcome = "duplicate"
-    else:
-        seen[st.source.sha256] = st.display
     return st
 
 
@@ -99,6 +96,117 @@ def process(path: Path, ctx: dict, pipeline: str = "default") -> DocState:
     return st
 
 
+# --- many files: worker processes and the content-hash cache ---------------------------------
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A hash of the code and rule data of the per-document stages: a cached result is only
+    reused by the same pipeline that made it."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for p in sorted([*root.glob("*.py"), *(root / "data").glob("*.json*")]):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class DocCache:
+    """Per-document results keyed by (path as given, file bytes, code version)."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self.hits = self.misses = 0
+        self.used: set[str] = set()
+
+    def key(self, path: Path, display: str) -> str | None:
+        if self.folder is None:
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return hashlib.sha256(b"\x1f".join([display.encode(), hashlib.sha256(data).digest(), code_version().encode()])).hexdigest()
+
+    def get(self, key: str | None) -> DocState | None:
+        if key is None:
+            return None
+        f = self.folder / f"{key}.pickle"
+        if not f.is_file():
+            self.misses += 1
+            return None
+        try:
+            st = pickle.loads(f.read_bytes())
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.used.add(key)
+        return st
+
+    def put(self, key: str | None, st: DocState) -> None:
+        if key is None:
+            return
+        self.used.add(key)
+        atomic_write(self.folder / f"{key}.pickle", pickle.dumps(st, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def prune(self) -> None:
+        """Drop entries no input used this time (deleted or changed files)."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for f in self.folder.glob("*.pickle"):
+            if f.stem not in self.used:
+                f.unlink(missing_ok=True)
+
+
+def _work(args: tuple[Path, dict]) -> DocState:
+    path, ctx = args
+    return process(path, ctx)
+
+
+def process_all(paths: list[Path], ctx: dict, workers: int = 1, cache: DocCache | None = None, progress=None) -> list[DocState]:
+    """Every file through the per-document stages, in input order; results do not depend on
+    the number of workers."""
+    cache = cache or DocCache(None)
+    keys = [cache.key(p, ingest.display_path(p)) for p in paths]
+    states: list[DocState | None] = [cache.get(k) for k in keys]
+    todo = [i for i, st in enumerate(states) if st is None]
+    if workers > 1 and len(todo) > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("fork").Pool(workers) as pool:
+            for i, st in zip(todo, pool.imap(_work, [(paths[i], ctx) for i in todo], chunksize=1)):
+                states[i] = st
+                cache.put(keys[i], st)
+                if progress:
+                    progress(st)
+    else:
+        for i in todo:
+            states[i] = process(paths[i], ctx)
+            cache.put(keys[i], states[i])
+            if progress:
+                progress(states[i])
+    if progress:
+        for i, st in enumerate(states):
+            if i not in todo:
+                progress(st)
+    return _mark_duplicates(states)
+
+
+def _mark_duplicates(states: list[DocState]) -> list[DocState]:
+    """A file with the same bytes as an earlier one is reported (W002) and not built twice."""
+    seen: dict[str, str] = {}
+    out = []
+    for st in states:
+        if st.source is not None and st.outcome not in ("skipped",):
+            first = seen.setdefault(st.source.sha256, st.display)
+            if first != st.display:
+                # its other warnings are the first copy's: only the duplicate is news
+                st = DocState(st.path, st.display, st.source, issues=[Issue("W002", st.display, {"other": first})], outcome="duplicate")
+        out.append(st)
+    return out
+
+
 @dataclass
 class RunReport:
     """What a build did, file by file; written as ``stats.json``."""
@@ -109,6 +217,7 @@ class RunReport:
     shacl: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)  # SourceDocument IRI -> reference text
+    cache: dict = field(default_factory=dict)  # hits and misses (console only: stats.json stays reproducible)
     outputs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -203,6 +312,8 @@ def run_build(
     max_bytes: int = 200_000_000,
     progress: Callable[[DocState], None] | None = None,
     options: dict | None = None,
+    workers: int = 1,
+    use_cache: bool = True,
 ) -> RunReport:
     """Build the knowledge graph of every file under ``inputs`` into ``out_dir``.
 
@@ -212,22 +323,22 @@ def run_build(
     out = Path(out_dir)
     options = dict(options or {})
     ctx: dict = {"max_bytes": max_bytes}
-    states = []
-    for path in ingest.discover(list(inputs)):
-        if path.name == DECISIONS_FILE:
-            st = DocState(path, ingest.display_path(path), outcome="decisions")
-            options.setdefault("decisions", path)
-        else:
-            st = process(path, ctx)
-        states.append(st)
-        if progress:
-            progress(st)
+    paths = ingest.discover(list(inputs))
+    decisions = [p for p in paths if p.name == DECISIONS_FILE]
+    if decisions:
+        options.setdefault("decisions", decisions[0])
+    cache = DocCache(out / ".cache" / "docs" if use_cache else None)
+    docs = process_all([p for p in paths if p.name != DECISIONS_FILE], ctx, workers, cache, progress)
+    by_path = {st.path: st for st in docs}
+    states = [by_path.get(p) or DocState(p, ingest.display_path(p), outcome="decisions") for p in paths]
+    cache.prune()
     if options.get("decisions"):
         options.setdefault("decisions_display", ingest.display_path(Path(options["decisions"])))
     good = [s for s in states if s.outcome == "ok"]
     results = [DocumentResult(s.source, tuple(s.extractions), tuple(s.issues)) for s in good]
     graph = build_graph(link(results))
     report = RunReport(states, graph)
+    report.cache = {"hits": cache.hits, "misses": cache.misses}
     ectx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good}, options=options)
     enrich(graph, ectx)
     report.build_issues.extend(ectx.issues)

@@ -130,6 +130,39 @@ def test_outputs_are_written_atomically(tmp_path, monkeypatch):
         except RuntimeError:
             pass
         assert (tmp_path / "graphs" / "xunshi.ttl").read_bytes() == before
-        assert not [p for p in (tmp_path / "graphs").iterdir() if p.name.startswith(".")]
+        assert not [p for p in (tmp_path / "graphs").iterdir() if p.name.startswith(".") and p.name != ".cache"]
+    finally:
+        os.chdir(old)
+
+
+def test_workers_and_cache_give_identical_output(tmp_path):
+    """--workers N and a warm cache give byte for byte the build of one cold process; a changed
+    file is the only one processed again, a deleted one leaves no trace."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = (ROOT / "corpus" / "xiangjiang-2023-12-22.txt").read_text(encoding="utf-8")
+    for i in range(3):
+        (corpus / f"copy{i}.txt").write_text(f"(合成副本 {i})\n" + text, encoding="utf-8")
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        kw = dict(html=False, shacl=False)
+        run_build(["corpus"], "one", use_cache=False, **kw)
+        run_build(["corpus"], "two", workers=2, use_cache=False, **kw)
+        cold = run_build(["corpus"], "three", **kw)
+        warm = run_build(["corpus"], "three", **kw)
+        ttl = [(tmp_path / d / "xunshi.ttl").read_bytes() for d in ("one", "two", "three")]
+        assert ttl[0] == ttl[1] == ttl[2]
+        assert (cold.cache, warm.cache) == ({"hits": 0, "misses": 3}, {"hits": 3, "misses": 0})
+        (corpus / "copy1.txt").write_text("(合成副本 1,已修改)\n" + text, encoding="utf-8")
+        changed = run_build(["corpus"], "three", **kw)
+        assert changed.cache == {"hits": 2, "misses": 1}
+        (corpus / "copy2.txt").unlink()
+        gone = run_build(["corpus"], "three", **kw)
+        g = Graph().parse(tmp_path / "three" / "xunshi.ttl")
+        assert len(set(g.subjects(RDF.type, XS.Bulletin))) == 10
+        assert "corpus/copy2.txt" not in (tmp_path / "three" / "xunshi.ttl").read_text(encoding="utf-8")
+        assert len(list((tmp_path / "three" / ".cache" / "docs").glob("*.pickle"))) == 2
+        assert gone.cache == {"hits": 2, "misses": 0}
     finally:
         os.chdir(old)
