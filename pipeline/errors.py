@@ -61,6 +61,26 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "未能提取正文: {detail} (no text could be extracted)",
         "检查文件内容是否完整,或把正文另存为 .txt / check the file, or save the text as .txt",
     ),
+    "E012": (
+        Severity.ERROR,
+        "PDF 没有文字层 (共 {pages} 页,可能是扫描件) (PDF without a text layer: a scan?)",
+        "用 OCR 软件转出文字,或改用原网页 .html / 正文 .txt / run OCR, or use the web page or a .txt copy",
+    ),
+    "E013": (
+        Severity.ERROR,
+        "文件过大,不像单篇通报: {detail} (too large to be one bulletin)",
+        "拆分为单篇通报后重试(合集、数据库导出请先拆分) / split it into single bulletins",
+    ),
+    "E014": (
+        Severity.ERROR,
+        "文字是乱码 (编码被转错过一次),按原编码应为 “{preview}…” (double-encoded text, mojibake)",
+        "用正确的编码重新导出或另存为 UTF-8 / re-export the file with its real encoding, e.g. as UTF-8",
+    ),
+    "E015": (
+        Severity.ERROR,
+        "PDF 无法打开: {detail} (damaged or encrypted PDF)",
+        "用 PDF 阅读器打开并另存(取消密码),或改用原网页 .html / re-save without a password, or use the web page",
+    ),
     "W001": (
         Severity.WARNING,
         "含 {count} 个无法解码的字节,已替换为 U+FFFD (undecodable bytes replaced)",
@@ -76,11 +96,21 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "含 {count} 个控制字符 (control characters in text)",
         "核对原文 / check the source text",
     ),
+    "W004": (
+        Severity.WARNING,
+        "繁体字文本: {detail} (traditional characters)",
+        "无需处理;标签与原文一致,识别按简体进行 / nothing to do: evidence keeps the original text",
+    ),
     # segment
     "E010": (
         Severity.ERROR,
         "不是整改通报: 未找到整改事项或反馈问题 (not a rectification bulletin: no 整改 section or problems found)",
         "确认文件是巡视/巡察整改进展情况的通报 / check that it is a rectification bulletin",
+    ),
+    "E011": (
+        Severity.ERROR,
+        "不是巡视巡察整改通报,而是{kind}: “{title}” (looks like {kind_en}, not an inspection-rectification bulletin)",
+        "无需处理;如确为整改通报,请核对标题和开头段落 / nothing to do, unless it is a bulletin: then check its title",
     ),
     "W010": (
         Severity.WARNING,
@@ -106,6 +136,21 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         Severity.WARNING,
         "未找到发文单位或日期: {detail} (issuer or date not found)",
         "核对通报末尾落款 / check the signature block",
+    ),
+    "W015": (
+        Severity.WARNING,
+        "全文没有换行 ({chars} 字),已按标题序号和“整改结果:”等标签切分 (no line breaks: split at numbering and labels)",
+        "核对问题切分;最好取得带换行的原文 / check the problems found; better get the text with its line breaks",
+    ),
+    "W016": (
+        Severity.WARNING,
+        "问题 {ordinal} 的整改结果只写了整改方式“{text}”,未写明是否完成,记为 xs:Unknown (a mode, not a status)",
+        "核对原文 / check the source",
+    ),
+    "W017": (
+        Severity.WARNING,
+        "整改台账表格有 {rows} 行无法对应到表头的列 (table rows that do not fit the header)",
+        "核对表格中合并的单元格 / check merged cells in the table",
     ),
     # extract
     "W020": (
@@ -153,6 +198,28 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         Severity.WARNING,
         "通报称{what}{reported}个,逐条统计为{found}个 (reported count does not match the items found)",
         "核对原文 / check the source",
+    ),
+    "W034": (
+        Severity.WARNING,
+        "通报称整改完成率{reported}%,按逐条整改结果计算为{found}% (reported completion rate does not match the statuses found)",
+        "核对原文 / check the source",
+    ),
+    "W033": (
+        Severity.WARNING,
+        "通报称共{reported}个问题,所列分项合计{found}个 ({parts}) (reported parts do not add up to the reported total)",
+        "核对原文中的汇总数字 / check the summary figures in the source",
+    ),
+    # enrich: earlier rounds
+    "W040": (
+        Severity.WARNING,
+        "提及此前轮次“{text}”,但所在通报未识别出本轮巡视巡察,相对轮次按通报定位"
+        " (earlier round cited in a bulletin whose current inspection is unknown)",
+        "核对通报开头段落 / check the bulletin's opening paragraph",
+    ),
+    "W041": (
+        Severity.WARNING,
+        "“{text}”不早于本轮巡视巡察({current}),未作为此前轮次 (cited round is not earlier than the current one)",
+        "核对年份 / check the year in the source",
     ),
 }
 
