@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
+from .extract import count_checks
 from .link import Linked
 from .records import BulletinRec, Span, stable_id
 from .vocab import OA, ORG, PREFIXES, XR, XS, bind_prefixes
@@ -76,6 +77,7 @@ class GraphBuilder:
                     self.add(main, XS.hasAttachment, node)
                 insp = self.inspection(e)
                 self.items(e, insp)
+                self.summary(e, res.source)
         return self.g
 
     # nodes ---------------------------------------------------------------------------------
@@ -183,6 +185,8 @@ class GraphBuilder:
             self.add(n, XS.inspectingBody, zh(ins.body))
         if ins.level:
             self.add(n, XS.level, zh(ins.level))
+        if ins.round:
+            self.add(n, XS.round, zh(ins.round))
         if year:
             self.add(n, XS.year, Literal(year, datatype=XSD.gYear))
         if ins.start:
@@ -271,6 +275,21 @@ class GraphBuilder:
                     self.add(mn, prop, iri(pid))
                 for f in by_owner_fig.get(m.id, []):
                     self.figure(mn, f)
+
+    def summary(self, e, doc) -> None:
+        """The bulletin's own summary: the figures of its opening (xs:hasFigure), the total of
+        problems it reports (xs:reportedCount) and each reported count that the problems found
+        do not bear out (xs:countMismatch, the W031/W033/W034 message)."""
+        bn = iri(e.bulletin.id)
+        for f in e.figures:
+            if f.owner == e.bulletin.id:
+                self.figure(bn, f)
+        counts, issues = count_checks(doc, e.bulletin)
+        for c in counts:
+            if c.what == "total":
+                self.add(bn, XS.reportedCount, Literal(int(c.value)))
+        for issue in issues:
+            self.add(bn, XS.countMismatch, zh(issue.message.rsplit(" (", 1)[0]))
 
     def figure(self, owner: URIRef, f) -> None:
         n = iri(stable_id("figure", f.span.doc_id, f.span.start, f.span.end))

@@ -37,7 +37,7 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
     "E004": (
         Severity.ERROR,
         "不支持的文件类型 {suffix} (unsupported file type)",
-        "支持 .txt .html .htm .docx / supported: .txt .html .htm .docx",
+        "支持 .txt .html .htm .docx .pdf / supported: .txt .html .htm .docx .pdf",
     ),
     "E005": (Severity.ERROR, "文件无法读取: {detail} (cannot read file)", "检查文件权限和完整性 / check permissions"),
     "E006": (

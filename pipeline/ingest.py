@@ -7,11 +7,17 @@ The document's ``text`` is the reference for every character offset downstream:
 * web pages (``.html``/``.htm``): the main article text, one line per block element, without
   navigation, menus, search boxes, footers, scripts and counters;
 * Word documents (``.docx``): one line per paragraph in body order, each table row as one line
-  with its cells joined by a tab.
+  with its cells joined by a tab; automatic numbering set on a paragraph (``1.``, ``(一)``)
+  is written out as Word shows it;
+* PDF (``.pdf``, with a text layer, read with ``pypdf`` when it is installed): the text of each
+  page, page-number lines dropped.
 
-Bad input never raises anything but :class:`XunshiError` with an ingest code (E001-E009);
-problems that do not stop the file come back as warning :class:`Issue` objects (W001, W003).
-The same bytes always give the same document.
+Traditional-character text is kept as it is (it is the evidence); :func:`match_text` gives a
+simplified view of the same length for the rule stages, so offsets stay those of the original.
+
+Bad input never raises anything but :class:`XunshiError` with an ingest code (E001-E009,
+E012-E015); problems that do not stop the file come back as warning :class:`Issue` objects
+(W001, W003, W004). The same bytes always give the same document.
 """
 
 from __future__ import annotations
@@ -26,26 +32,43 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from .errors import Issue, XunshiError
 from .records import SourceDocument
 
-SUPPORTED = {".txt", ".html", ".htm", ".docx"}
+SUPPORTED = {".txt", ".html", ".htm", ".docx", ".pdf"}
 
 MEDIA_TYPES = {
     ".txt": "text/plain",
     ".html": "text/html",
     ".htm": "text/html",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pdf": "application/pdf",
 }
 
 # Formats we recognise but cannot read yet, with what the analyst should do instead.
 LEGACY = {
     ".doc": "请用 Word/WPS 打开并另存为 .docx / open in Word or WPS and save as .docx",
     ".wps": "请用 WPS 打开并另存为 .docx / open in WPS and save as .docx",
-    ".pdf": "请保存原网页为 .html,或把正文复制到 .txt / save the web page as .html or copy the text into a .txt",
 }
+# .pdf is read with pypdf; without it, the same advice as for a legacy format.
+PDF_WITHOUT_PYPDF = (
+    "未安装 pypdf:请安装 (pip install pypdf),或保存原网页为 .html、把正文复制到 .txt"
+    " / install pypdf, or save the web page as .html or copy the text into a .txt"
+)
+
+# Plain text and web pages larger than this are not one bulletin (a crawl dump, a log, a
+# database export): refused before reading (E013). A real bulletin is 10-200 kB.
+MAX_TEXT_BYTES = 50_000_000
+# Extracted text longer than this (characters) is refused the same way, whatever the format.
+MAX_TEXT_CHARS = 5_000_000
+# A .docx whose parts unpack to more than this is refused (E006): a zip bomb, not a bulletin.
+MAX_UNPACKED_BYTES = 300_000_000
+# A PDF page count above which the file is not one bulletin's text (E013).
+MAX_PDF_PAGES = 2_000
 
 # Share of bad bytes (among non-ASCII bytes) up to which a file is decoded with replacement.
 MAX_BAD_SHARE = 0.1
@@ -150,18 +173,26 @@ def read_document(
         raise XunshiError("E008", source, suffix=suffix, advice=LEGACY[suffix])
     if suffix not in SUPPORTED:
         raise XunshiError("E004", source, suffix=suffix or "(无扩展名 / no extension)")
-    data = _read_bytes(path, source, max_bytes)
+    text_limit = MAX_TEXT_BYTES if suffix in (".txt", ".html", ".htm") else 0
+    data = _read_bytes(path, source, max_bytes, text_limit)
     if suffix == ".docx":
         text, encoding, issues = _docx_text(data, source), "utf-8", []
+    elif suffix == ".pdf":
+        text, encoding, issues = _pdf_text(data, source), "utf-8", []
     elif suffix == ".txt":
         text, encoding, issues = _decode(data, source)
+        _check_mojibake(text, source)
     else:
         text, encoding, issues = _html_document(data, source)
+        _check_mojibake(text, source)
     if not text.strip():
         if suffix == ".txt":
             raise XunshiError("E001", source)
         raise XunshiError("E009", source, detail="文件中没有正文文字 (no text in the file)")
+    if len(text) > MAX_TEXT_CHARS:
+        raise XunshiError("E013", source, detail=f"{len(text):,} 字符 (characters), 上限 (limit) {MAX_TEXT_CHARS:,}")
     issues.extend(_control_warnings(text, source))
+    issues.extend(_traditional_warnings(text, source))
     doc = SourceDocument(
         path=source,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -176,14 +207,17 @@ def read_document(
 _display = display_path  # read_document's parameter shadows the public name
 
 
-def _read_bytes(path: Path, source: str, max_bytes: int) -> bytes:
-    """The file's bytes; E005 when unreadable, E007 when too large, E001 when empty."""
+def _read_bytes(path: Path, source: str, max_bytes: int, text_limit: int = 0) -> bytes:
+    """The file's bytes; E005 when unreadable, E007 when too large, E013 when a text file is
+    too large to be one bulletin (checked before reading), E001 when empty."""
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
             raise XunshiError("E005", source, detail="不是普通文件 (not a regular file)")
         if max_bytes and info.st_size > max_bytes:
             raise XunshiError("E007", source, size=info.st_size, limit=max_bytes)
+        if text_limit and info.st_size > text_limit:
+            raise XunshiError("E013", source, detail=f"{info.st_size:,} 字节 (bytes), 上限 (limit) {text_limit:,}")
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1) if max_bytes else fh.read()
     except OSError as exc:
@@ -275,6 +309,129 @@ def _control_warnings(text: str, source: str) -> list[Issue]:
         return []
     first = _CONTROL_CHARS.search(text)
     return [Issue("W003", source, {"count": len(found)}, offset=first.start() if first else None)]
+
+
+# Mojibake: CJK text whose bytes were decoded with the wrong codec and saved again. Two
+# shapes are common: UTF-8 read as GBK (浣犲ソ…, 锟斤拷) and GBK or UTF-8 read as Latin-1 (ÖÐ¹ú…).
+_LATIN1_SUPPLEMENT = re.compile(r"[\u00c0-\u00ff]")
+_MOJIBAKE_PROBE = 4000  # characters looked at
+
+
+def _check_mojibake(text: str, source: str) -> None:
+    """E014 when the text reads as CJK only after undoing a wrong decoding."""
+    probe = text[:_MOJIBAKE_PROBE]
+    repaired = _undo_wrong_decoding(probe)
+    if repaired:
+        preview = _SPACES.sub(" ", repaired)[:24]
+        raise XunshiError("E014", source, preview=preview)
+
+
+def _undo_wrong_decoding(probe: str) -> str:
+    """The probe as it was meant to read, when it is recognisably double-decoded; else ``""``.
+
+    A repair only counts when it reads as Chinese prose (common function characters), so
+    Western text with accents is never taken for mojibake.
+    """
+    cjk = len(_CJK.findall(probe))
+    latin = len(_LATIN1_SUPPLEMENT.findall(probe))
+    candidates: list[str] = []
+    if latin >= 20 and latin > 4 * cjk:
+        for codec in ("cp1252", "latin-1"):
+            try:
+                raw = probe.encode(codec)
+            except UnicodeEncodeError:
+                continue
+            candidates.extend(raw.decode(meant, errors="ignore") for meant in ("utf-8", "gb18030"))
+            break
+    elif cjk >= 20:
+        if probe.count("锟斤拷") >= 3:
+            return probe.replace("锟斤拷", "\ufffd")
+        # Genuine GB text re-encoded is practically never UTF-8 (nearly all of it would be
+        # replaced); mojibake of UTF-8 is, but for the odd byte lost on the way.
+        fixed = probe[:2000].encode("gb18030", errors="ignore").decode("utf-8", errors="replace")
+        if fixed.count("\ufffd") <= 0.3 * len(fixed):
+            candidates.append(fixed)
+    for fixed in candidates:
+        if len(_CJK.findall(fixed)) >= 10 and len(_PROSE.findall(fixed)) >= 5:
+            return fixed
+    return ""
+
+
+_PROSE = re.compile(r"[的了是在和对为有不将及]")
+
+
+# --- traditional characters ---------------------------------------------------------------------
+
+# Share of CJK characters that are unambiguously traditional above which a text counts as
+# written in traditional characters (and at least this many such characters).
+TRADITIONAL_SHARE = 0.03
+TRADITIONAL_MIN = 5
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> tuple[dict[int, str], frozenset[int]]:
+    """(char map, unambiguous traditional code points) from OpenCC's TSCharacters table.
+
+    Only one-character-to-one-character entries are used, so the simplified view has the
+    length of the original and every offset stays valid (OpenCC's phrase tables are not
+    length-preserving). Empty when ``opencc-python-reimplemented`` is not installed.
+    """
+    try:
+        table = resources.files("opencc") / "dictionary" / "TSCharacters.txt"
+        rows = table.read_text(encoding="utf-8").splitlines()
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return {}, frozenset()
+    mapping: dict[int, str] = {}
+    sure: set[int] = set()
+    for row in rows:
+        key, _, values = row.partition("\t")
+        candidates = values.split()
+        if len(key) != 1 or not candidates or len(candidates[0]) != 1 or candidates[0] == key:
+            continue
+        mapping[ord(key)] = candidates[0]
+        if key not in candidates:
+            sure.add(ord(key))
+    return mapping, frozenset(sure)
+
+
+def traditional_count(text: str) -> tuple[int, int]:
+    """(unambiguously traditional characters, CJK characters) in ``text``."""
+    _, sure = _t2s()
+    trad = sum(1 for ch in text if ord(ch) in sure)
+    return trad, len(_CJK.findall(text))
+
+
+def is_traditional(text: str) -> bool:
+    """Whether the text is written in traditional characters (see :data:`TRADITIONAL_SHARE`)."""
+    trad, cjk = traditional_count(text)
+    return trad >= TRADITIONAL_MIN and trad >= TRADITIONAL_SHARE * max(cjk, 1)
+
+
+@lru_cache(maxsize=8)
+def match_text(text: str) -> str:
+    """The text the rule stages match against: ``text`` itself, or for traditional-character
+    text its character-by-character simplified form (same length, same offsets)."""
+    if not is_traditional(text):
+        return text
+    mapping, _ = _t2s()
+    return text.translate(mapping)
+
+
+# frequent characters that exist only in traditional writing (used when OpenCC is missing)
+_COMMON_TRADITIONAL = re.compile(r"[們這個為與發會關應實專業區縣開學對國內進於歸黨組織]")
+
+
+def _traditional_warnings(text: str, source: str) -> list[Issue]:
+    """W004 for traditional-character text: read through its simplified view."""
+    if not _t2s()[0]:
+        # without the table nothing counts as traditional; say so when the text looks it
+        if len(_COMMON_TRADITIONAL.findall(text[:20000])) >= TRADITIONAL_MIN:
+            return [Issue("W004", source, {"detail": "未安装 opencc-python-reimplemented,按原文识别 (converter not installed)"})]
+        return []
+    if not is_traditional(text):
+        return []
+    trad, _ = traditional_count(text)
+    return [Issue("W004", source, {"detail": f"{trad} 个繁体字已转为简体用于识别,出处保留原文 (matched through a simplified view)"})]
 
 
 # --- HTML --------------------------------------------------------------------------------------
@@ -588,42 +745,63 @@ def _docx_text(data: bytes, source: str) -> str:
     """Body text of a .docx: paragraphs and table rows in order; E006/E008 when unreadable."""
     if data.startswith(_OLE_MAGIC):
         raise XunshiError("E008", source, suffix=".doc", advice=LEGACY[".doc"])
-    body = _docx_body(data, source)
-    return "\n".join(_docx_lines(body))
+    body, numbering = _docx_body(data, source)
+    return "\n".join(_docx_lines(body, numbering))
 
 
-def _docx_body(data: bytes, source: str):
-    """The ``w:body`` element of the document, opened with python-docx."""
+def _docx_body(data: bytes, source: str) -> tuple:
+    """The ``w:body`` element of the document, opened with python-docx, and the document's
+    automatic numbering (:class:`_Numbering`)."""
     import docx  # local import keeps module import cheap
     from docx.opc.exceptions import OpcError
     from lxml import etree
 
     if not data.startswith(b"PK"):
         raise XunshiError("E006", source, detail="不是 zip 容器 (not a zip container)")
+    _check_unpacked_size(data, source)
     try:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body
+        numbering = _Numbering.of(document)
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OpcError, etree.LxmlError) as exc:
         raise XunshiError("E006", source, detail=f"{type(exc).__name__}: {exc}") from exc
     if body is None:
         raise XunshiError("E006", source, detail="没有正文部分 (no document body)")
-    return body
+    return body, numbering
 
 
-def _docx_lines(container) -> Iterator[str]:
+def _check_unpacked_size(data: bytes, source: str) -> None:
+    """E006 for a container that would unpack to far more than any document (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(max(info.file_size, 0) for info in zf.infolist())
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+        raise XunshiError("E006", source, detail=f"{type(exc).__name__}: {exc}") from exc
+    if total > MAX_UNPACKED_BYTES:
+        raise XunshiError("E006", source, detail=f"解压后 {total:,} 字节,疑为压缩炸弹 (unpacks to {total:,} bytes)")
+
+
+def _docx_lines(container, numbering: _Numbering | None = None) -> Iterator[str]:
     """Lines of a body-like element: each paragraph's lines, one line per table row."""
+    if numbering is None:
+        numbering = _Numbering({}, {})
     for child in container.iterchildren():
         if child.tag == f"{_W}p":
-            yield from _paragraph_lines(child)
+            yield from _paragraph_lines(child, numbering)
         elif child.tag == f"{_W}tbl":
-            yield from _table_lines(child)
+            yield from _table_lines(child, numbering)
         elif child.tag in (f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"):
-            yield from _docx_lines(child)
+            yield from _docx_lines(child, numbering)
 
 
-def _paragraph_lines(p) -> list[str]:
-    """A paragraph's text, split at manual line breaks, stripped, empty lines dropped."""
-    return [ln.strip() for ln in _paragraph_text(p).split("\n") if ln.strip()]
+def _paragraph_lines(p, numbering: _Numbering | None = None) -> list[str]:
+    """A paragraph's text, split at manual line breaks, stripped, empty lines dropped; the
+    paragraph's automatic number (``1.``, ``(一)``) in front, as Word shows it."""
+    lines = [ln.strip() for ln in _paragraph_text(p).split("\n") if ln.strip()]
+    label = numbering.label(p) if numbering is not None and lines else ""
+    if label:
+        lines[0] = label + lines[0]
+    return lines
 
 
 def _paragraph_text(p) -> str:
@@ -654,10 +832,10 @@ def _skipped(el, stop) -> bool:
     return False
 
 
-def _table_lines(tbl) -> Iterator[str]:
+def _table_lines(tbl, numbering: _Numbering | None = None) -> Iterator[str]:
     """One line per row with non-empty text, cells joined by a tab (merged cells once)."""
     for row in _children(tbl, "tr"):
-        cells = [_docx_cell_text(tc) for tc in _children(row, "tc")]
+        cells = [_docx_cell_text(tc, numbering) for tc in _children(row, "tc")]
         if any(cells):
             yield "\t".join(cells)
 
@@ -671,6 +849,218 @@ def _children(el, name: str) -> Iterable:
             yield from _children(child, name)
 
 
-def _docx_cell_text(tc) -> str:
+def _docx_cell_text(tc, numbering: _Numbering | None = None) -> str:
     """A cell's paragraphs (and nested tables) on one line, joined by a space."""
-    return " ".join(_docx_lines(tc)).replace("\t", " ")
+    return " ".join(_docx_lines(tc, numbering or _Numbering({}, {}))).replace("\t", " ")
+
+
+# --- DOCX automatic numbering ------------------------------------------------------------------------
+
+_CN_NUMERALS = "〇一二三四五六七八九"
+
+
+def _cn_number(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 105 → 一百零五 (Word's chineseCounting)."""
+    if n <= 0:
+        return str(n)
+    if n < 10:
+        return _CN_NUMERALS[n]
+    if n < 20:
+        return "十" + (_CN_NUMERALS[n % 10] if n % 10 else "")
+    if n < 100:
+        return _CN_NUMERALS[n // 10] + "十" + (_CN_NUMERALS[n % 10] if n % 10 else "")
+    if n < 1000:
+        rest = n % 100
+        tail = "" if rest == 0 else ("零" + _CN_NUMERALS[rest] if rest < 10 else _cn_number(rest) if rest >= 20 else "一" + _cn_number(rest))
+        return _CN_NUMERALS[n // 100] + "百" + tail
+    return str(n)
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+                           (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out += letters
+            n -= value
+    return out
+
+
+def _letters(n: int) -> str:
+    return chr(ord("A") + (n - 1) % 26) * ((n - 1) // 26 + 1) if n > 0 else str(n)
+
+
+_NUM_FORMATS = {
+    "decimal": str,
+    "decimalZero": lambda n: f"{n:02d}",
+    "decimalFullWidth": lambda n: str(n).translate({ord(c): chr(ord(c) + 0xFEE0) for c in "0123456789"}),
+    "decimalFullWidth2": lambda n: str(n).translate({ord(c): chr(ord(c) + 0xFEE0) for c in "0123456789"}),
+    "decimalHalfWidth": str,
+    "chineseCounting": _cn_number,
+    "chineseCountingThousand": _cn_number,
+    "chineseLegalSimplified": _cn_number,
+    "ideographLegalTraditional": _cn_number,
+    "japaneseCounting": _cn_number,
+    "taiwaneseCounting": _cn_number,
+    "taiwaneseCountingThousand": _cn_number,
+    "ideographTraditional": lambda n: "甲乙丙丁戊己庚辛壬癸"[(n - 1) % 10],
+    "ideographZodiac": lambda n: "子丑寅卯辰巳午未申酉戌亥"[(n - 1) % 12],
+    "decimalEnclosedCircle": lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n),
+    "decimalEnclosedCircleChinese": lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n),
+    "decimalEnclosedParen": lambda n: chr(0x2474 + n - 1) if 1 <= n <= 20 else f"({n})",
+    "decimalEnclosedFullstop": lambda n: chr(0x2488 + n - 1) if 1 <= n <= 20 else f"{n}.",
+    "upperLetter": _letters,
+    "lowerLetter": lambda n: _letters(n).lower(),
+    "upperRoman": _roman,
+    "lowerRoman": lambda n: _roman(n).lower(),
+    "ordinal": str,
+    "cardinalText": str,
+}
+
+
+@dataclass
+class _Level:
+    fmt: str = "decimal"
+    text: str = "%1."
+    start: int = 1
+
+
+class _Numbering:
+    """Word's automatic numbering of paragraphs that carry a ``w:numPr`` of their own.
+
+    Counters run per abstract numbering definition and level, a higher level resets the
+    lower ones, ``w:startOverride`` restarts a list instance. Numbering inherited from a
+    paragraph style (List Number, numbered headings) is not rendered (a known gap); bullets
+    are left out (they carry no number).
+    """
+
+    def __init__(self, abstract: dict[str, dict[int, _Level]], nums: dict[str, tuple[str, dict[int, int]]]):
+        self.abstract = abstract
+        self.nums = nums  # numId -> (abstractNumId, {level: start override})
+        self.counters: dict[str, dict[int, int]] = {}
+        self.started: set[str] = set()
+
+    @classmethod
+    def of(cls, document) -> _Numbering:
+        """The numbering definitions of a python-docx document (empty when it has none)."""
+        part = None
+        for rel in document.part.rels.values():
+            if rel.reltype.endswith("/numbering") and not rel.is_external:
+                part = rel.target_part
+                break
+        if part is None:
+            return cls({}, {})
+        from lxml import etree
+
+        root = part.element if hasattr(part, "element") else etree.fromstring(part.blob)
+        abstract: dict[str, dict[int, _Level]] = {}
+        for an in root.iter(f"{_W}abstractNum"):
+            levels: dict[int, _Level] = {}
+            for lvl in an.iter(f"{_W}lvl"):
+                ilvl = _int(lvl.get(f"{_W}ilvl"), 0)
+                levels[ilvl] = _Level(
+                    fmt=_val(lvl.find(f"{_W}numFmt"), "decimal"),
+                    text=_val(lvl.find(f"{_W}lvlText"), ""),
+                    start=_int(_val(lvl.find(f"{_W}start"), "1"), 1),
+                )
+            abstract[an.get(f"{_W}abstractNumId", "")] = levels
+        nums: dict[str, tuple[str, dict[int, int]]] = {}
+        for num in root.iter(f"{_W}num"):
+            overrides = {}
+            for ov in num.iter(f"{_W}lvlOverride"):
+                so = ov.find(f"{_W}startOverride")
+                if so is not None:
+                    overrides[_int(ov.get(f"{_W}ilvl"), 0)] = _int(so.get(f"{_W}val"), 1)
+            nums[num.get(f"{_W}numId", "")] = (_val(num.find(f"{_W}abstractNumId"), ""), overrides)
+        return cls(abstract, nums)
+
+    def label(self, p) -> str:
+        """The number Word shows before paragraph ``p``, advancing the counters; ``""`` if none."""
+        ppr = p.find(f"{_W}pPr")
+        numpr = ppr.find(f"{_W}numPr") if ppr is not None else None
+        if numpr is None:
+            return ""
+        num_id = _val(numpr.find(f"{_W}numId"), "")
+        ilvl = _int(_val(numpr.find(f"{_W}ilvl"), "0"), 0)
+        if num_id not in self.nums:
+            return ""  # numId 0 (numbering removed) or undefined
+        abstract_id, overrides = self.nums[num_id]
+        levels = self.abstract.get(abstract_id, {})
+        level = levels.get(ilvl)
+        if level is None or level.fmt in ("bullet", "none") or not level.text:
+            return ""
+        counters = self.counters.setdefault(abstract_id, {})
+        if num_id not in self.started:
+            self.started.add(num_id)
+            for lv, start in overrides.items():
+                counters[lv] = start - 1
+        counters[ilvl] = counters.get(ilvl, levels[ilvl].start - 1) + 1
+        for deeper in [k for k in counters if k > ilvl]:
+            del counters[deeper]
+
+        def number(match: re.Match) -> str:
+            lv = int(match.group(1)) - 1
+            lvl = levels.get(lv, _Level())
+            value = counters.get(lv, lvl.start)
+            return _NUM_FORMATS.get(lvl.fmt, str)(value)
+
+        return re.sub(r"%([1-9])", number, level.text)
+
+
+def _val(el, default: str) -> str:
+    """The ``w:val`` attribute of ``el``, or ``default``."""
+    if el is None:
+        return default
+    return el.get(f"{_W}val", default)
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+
+_PAGE_NUMBER_LINE = re.compile(r"^[\s\-—–·_]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*/\s*(?:共\s*)?\d{1,4}\s*页?)?[\s\-—–·_]*$")
+
+
+def _pdf_text(data: bytes, source: str) -> str:
+    """The text layer of a PDF, page by page, page-number lines dropped.
+
+    E008 when pypdf is not installed, E015 when the file cannot be opened (damaged or
+    encrypted), E012 when it has no text layer (a scan), E013 when it has more pages than
+    any bulletin.
+    """
+    try:
+        import pypdf
+    except ImportError:
+        raise XunshiError("E008", source, suffix=".pdf", advice=PDF_WITHOUT_PYPDF) from None
+    import logging
+
+    start = data.find(b"%PDF-", 0, 1024)
+    if start < 0:
+        raise XunshiError("E015", source, detail="没有 PDF 文件头 (no %PDF- header)")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings would only be console noise
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data[start:]), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise XunshiError("E015", source, detail="已加密 (encrypted)")
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise XunshiError("E013", source, detail=f"{len(reader.pages):,} 页 (pages)")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except XunshiError:
+        raise
+    except Exception as exc:  # pypdf raises many types on damaged files: each becomes E015
+        raise XunshiError("E015", source, detail=f"{type(exc).__name__}: {str(exc)[:80]}") from exc
+    lines: list[str] = []
+    for page in pages:
+        for line in page.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+            line = _SPACES.sub(" ", line).strip()
+            if line and not _PAGE_NUMBER_LINE.match(line):
+                lines.append(line)
+    text = "\n".join(lines)
+    if len(_CJK.findall(text)) < 10 and len(text.strip()) < 40:
+        raise XunshiError("E012", source, pages=len(pages))
+    return text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 
 import networkx as nx
@@ -79,9 +80,19 @@ def to_networkx(g: Graph) -> nx.MultiDiGraph:
     return G
 
 
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def write_graphml(g: Graph) -> bytes:
+    """GraphML of the mirror. XML 1.0 cannot carry control characters, which source texts
+    sometimes hold (W003): they are dropped here, in this derived output only."""
+    G = to_networkx(g)
+    for _, d in G.nodes(data=True):
+        for k, v in d.items():
+            if isinstance(v, str) and _XML_INVALID.search(v):
+                d[k] = _XML_INVALID.sub("", v)
     buf = io.BytesIO()
-    nx.write_graphml(to_networkx(g), buf, encoding="utf-8", prettyprint=True)
+    nx.write_graphml(G, buf, encoding="utf-8", prettyprint=True)
     return buf.getvalue()
 
 

@@ -217,6 +217,8 @@ class InspectionMention:
     team_span: Span | None = None
     inspected_span: Span | None = None
     feedback_to_span: Span | None = None
+    round: str = ""  # as printed: 十二届省委第四轮
+    round_span: Span | None = None
 
 
 @dataclass(frozen=True)

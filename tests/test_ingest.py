@@ -152,7 +152,8 @@ def test_unsupported_and_legacy_types(tmp_path):
     assert error_code(write(tmp_path, "sheet.xlsx", b"PK\x03\x04")) == "E004"
     assert error_code(write(tmp_path, "noext", b"text")) == "E004"
     assert error_code(write(tmp_path, "old.doc", b"\xd0\xcf\x11\xe0")) == "E008"
-    assert error_code(write(tmp_path, "scan.PDF", b"%PDF-1.4")) == "E008"
+    # .pdf is read now (pypdf): a PDF that is only a header cannot be opened (E015)
+    assert error_code(write(tmp_path, "scan.PDF", b"%PDF-1.4")) == "E015"
     with pytest.raises(XunshiError) as info:
         read_document(tmp_path / "old.doc")
     assert "另存为 .docx" in info.value.issue.message
@@ -397,7 +398,7 @@ def test_display_path(tmp_path, monkeypatch):
 
 
 def test_supported_suffixes():
-    assert SUPPORTED == {".txt", ".html", ".htm", ".docx"}
+    assert SUPPORTED == {".txt", ".html", ".htm", ".docx", ".pdf"}
     assert os.path.isdir(FIXTURES)
 
 
