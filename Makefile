@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup bench selfcheck clean
+.PHONY: run test setup bench bench-view selfcheck clean
 
 run: setup
 	$(BIN)/xunshi build corpus --out graphs
@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml
 
 bench: setup
 	$(BIN)/python bench/bench_build.py
+
+bench-view: setup
+	$(BIN)/python bench/bench_view.py
 
 selfcheck: setup
 	$(BIN)/python ../shared/tools/selfcheck graphs

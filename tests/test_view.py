@@ -1,4 +1,10 @@
-"""The offline viewer: self-contained, escaped, deterministic HTML (pipeline/view.py)."""
+"""The offline viewer: self-contained, escaped, deterministic HTML (pipeline/view.py).
+
+The graph is invented, in the shape the build and the recurrence passes give: a bulletin with
+an attachment, problems in every status, a theme under a group concept, an earlier round the
+text cites, a same-issue link and a candidate issue link. The page itself is exercised in
+headless Chromium by tests/test_view_browser.py.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +14,30 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from pipeline import view
+from pipeline.recurrence import trace
 from pipeline.vocab import OA, ORG, XR, XS
 
 XSS = "<script>alert(1)</script>"
 PROBLEM1_TEXT = f"财政资金管理不规范,{XSS}专项资金 & 结余资金未及时清理\u2028“收回”>"
-
+ROOT = Path(__file__).resolve().parent.parent
 
 # (rdflib's XSD namespace object at module level makes pytest's collector warn)
 XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
 XSD_GYEAR = URIRef("http://www.w3.org/2001/XMLSchema#gYear")
+XSD_BOOLEAN = URIRef("http://www.w3.org/2001/XMLSchema#boolean")
+THEME = URIRef(str(XS) + "theme-santhree")
+THEME_GROUP = URIRef(str(XS) + "theme-group-discipline")
+THEME_UNUSED = URIRef(str(XS) + "theme-unused")
 
 
 def _zh(text: str) -> Literal:
@@ -34,11 +47,10 @@ def _zh(text: str) -> Literal:
 def build_triples() -> list[tuple]:
     """An invented bulletin in the graph's shape, as a list of triples."""
     t: list[tuple] = []
-    add = lambda s, p, o: t.append((s, p, o))  # noqa: E731
+    add = lambda s, p, o: t.append((s, p, o))
     doc = XR["doc-0001"]
     add(doc, RDF.type, XS.SourceDocument)
     add(doc, DCTERMS.source, Literal("corpus/某区整改通报.txt"))
-    spans = {}
 
     def span(name: str, start: int, exact: str) -> URIRef:
         s = XR[f"span-{name}"]
@@ -47,12 +59,12 @@ def build_triples() -> list[tuple]:
         add(s, OA.start, Literal(start))
         add(s, OA.end, Literal(start + len(exact)))
         add(s, OA.exact, Literal(exact))
-        spans[name] = s
         return s
 
     b, att = XR["bulletin-1"], XR["bulletin-2"]
     u1, u2 = XR["unit-1"], XR["unit-2"]
-    insp = XR["inspection-1"]
+    insp, earlier = XR["inspection-1"], XR["inspection-0"]
+    rnd, rnd_earlier = XR["round-2023"], XR["round-2019"]
     add(b, RDF.type, XS.Bulletin)
     add(b, DCTERMS.title, _zh("中共某区委关于区委第三巡察组反馈意见整改进展情况的通报"))
     add(b, DCTERMS.issued, Literal("2024-03-01", datatype=XSD_DATE))
@@ -63,6 +75,8 @@ def build_triples() -> list[tuple]:
     add(att, DCTERMS.title, _zh("整改问题清单"))
     add(att, XS.attachmentLabel, _zh("附件1"))
     add(att, DCTERMS.isPartOf, b)
+    add(att, DCTERMS.publisher, u2)
+    add(att, XS.evidence, span("att-title", 2000, "整改问题清单"))
     add(u1, RDF.type, XS.Unit)
     add(u1, SKOS.prefLabel, _zh("中共某区委员会"))
     add(u2, RDF.type, XS.Unit)
@@ -75,6 +89,18 @@ def build_triples() -> list[tuple]:
     add(insp, XS.inspectionKind, _zh("巡察"))
     add(insp, XS.year, Literal("2023", datatype=XSD_GYEAR))
     add(insp, XS.inspectedUnit, u2)
+    add(insp, XS.inRound, rnd)
+    add(rnd, RDF.type, XS.Round)
+    add(rnd, RDFS.label, _zh("2023年区委第三巡察组"))
+    add(rnd, XS.year, Literal("2023", datatype=XSD_GYEAR))
+    add(earlier, RDF.type, XS.Inspection)
+    add(earlier, RDFS.label, _zh("2019年区委巡察"))
+    add(earlier, XS.earlierRound, Literal(True))
+    add(earlier, XS.year, Literal("2019", datatype=XSD_GYEAR))
+    add(earlier, XS.inRound, rnd_earlier)
+    add(rnd_earlier, RDF.type, XS.Round)
+    add(rnd_earlier, RDFS.label, _zh("2019年区委巡察"))
+    add(rnd_earlier, XS.year, Literal("2019", datatype=XSD_GYEAR))
     sec = XR["section-1"]
     add(sec, RDF.type, XS.Section)
     add(sec, RDFS.label, _zh("二、反馈问题整改情况"))
@@ -82,9 +108,12 @@ def build_triples() -> list[tuple]:
     add(cat, RDF.type, XS.FeedbackCategory)
     add(cat, RDFS.label, _zh("落实全面从严治党主体责任方面"))
     add(cat, XS.inBulletin, b)
-    theme = XR["theme-santhree"]
-    add(theme, RDF.type, SKOS.Concept)
-    add(theme, SKOS.prefLabel, _zh("三转"))
+    for concept, label, broader in ((THEME_GROUP, "全面从严治党与纪律监督", None), (THEME, "三转", THEME_GROUP), (THEME_UNUSED, "未用主题", THEME_GROUP)):
+        add(concept, RDF.type, SKOS.Concept)
+        add(concept, SKOS.prefLabel, _zh(label))
+        add(concept, SKOS.inScheme, XS.Themes)
+        if broader is not None:
+            add(concept, SKOS.broader, broader)
 
     statuses = [XS.Completed, XS.PartiallyCompleted, XS.NotCompleted, XS.InProgress, XS.LongTerm, None]
     for i, status in enumerate(statuses, start=1):
@@ -94,18 +123,39 @@ def build_triples() -> list[tuple]:
         add(p, XS.text, _zh(text))
         add(p, RDFS.label, _zh("财政资金管理不规范" if i == 1 else f"问题{i}干部队伍建设"))
         add(p, XS.ordinal, Literal(str(i)))
-        add(p, XS.inBulletin, b)
-        add(p, XS.inCategory, cat)
+        add(p, XS.position, Literal(i))
+        add(p, XS.inBulletin, att if i == 6 else b)
         add(p, XS.inSection, sec)
         add(p, XS.raisedIn, insp)
         add(p, XS.concernsUnit, u2)
-        add(p, XS.theme, theme)
-        add(p, XS.evidence, span(f"p{i}", 100 * i, text))
+        add(p, XS.evidence, span(f"p{i}", 2100 + 100 * i if i == 6 else 100 * i, text))
+        if i != 6:
+            add(p, XS.inCategory, cat)
         if status is not None:
             add(p, XS.status, status)
             add(p, XS.statusText, _zh("已完成" if i == 1 else "正在整改"))
+    for i in (2, 3, 4):
+        add(XR[f"problem-{i}"], XS.theme, THEME)
+    assignment = XR["themeassignment-2"]
+    add(assignment, RDF.type, XS.ThemeAssignment)
+    add(assignment, XS.problem, XR["problem-2"])
+    add(assignment, XS.concept, THEME)
+    add(assignment, XS.method, Literal("label"))
+    add(assignment, XS.score, Literal(Decimal("1.0")))
+    add(assignment, XS.evidence, span("theme-2", 205, "干部队伍"))
+    # problem 3 repeats problem 2 (same issue); problem 4 cites the 2019 round
     add(XR["problem-2"], XS.sameIssueAs, XR["problem-3"])
     add(XR["problem-3"], XS.sameIssueAs, XR["problem-2"])
+    add(XR["problem-4"], XS.previouslyRaisedIn, earlier)
+    add(XR["problem-4"], XS.recurrenceCue, _zh("仍然存在"))
+    add(XR["problem-4"], XS.recurrenceEvidence, span("cue-4", 420, "仍然存在"))
+    for name, (a, c, score) in {"sure": ("problem-2", "problem-3", "0.91"), "maybe": ("problem-4", "problem-5", "0.52")}.items():
+        link = XR[f"issuelink-{name}"]
+        add(link, RDF.type, XS.IssueLink)
+        add(link, XS.source, XR[a])
+        add(link, XS.target, XR[c])
+        add(link, XS.score, Literal(Decimal(score)))
+        add(link, XS.method, Literal("tfidf"))
 
     part = XR["part-1"]
     add(part, RDF.type, XS.ProblemPart)
@@ -126,7 +176,7 @@ def build_triples() -> list[tuple]:
     add(pol, SKOS.altLabel, _zh("财政专项资金管理办法"))
     add(pol, XS.action, _zh("出台"))
     add(pol, XS.evidence, span("pol-a", 703, "某区财政专项资金管理办法"))
-    add(pol, XS.evidence, span("pol-b", 950, "财政专项资金管理办法"))
+    add(pol, XS.evidence, span("pol-b", 2950, "财政专项资金管理办法"))
     add(cw, RDF.type, XS.CitedWork)
     add(cw, RDFS.label, _zh("中国共产党纪律处分条例"))
     add(fig, RDF.type, XS.Figure)
@@ -142,9 +192,9 @@ def build_triples() -> list[tuple]:
     return t
 
 
-def make_graph(reverse: bool = False) -> Graph:
+def make_graph(reverse: bool = False, extra: list[tuple] = ()) -> Graph:
     g = Graph()
-    triples = build_triples()
+    triples = build_triples() + list(extra)
     for triple in reversed(triples) if reverse else triples:
         g.add(triple)
     return g
@@ -167,23 +217,35 @@ def page(graph, tmp_path_factory) -> str:
 
 
 def embedded_json(page: str) -> dict:
-    m = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', page, re.S)
+    m = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', page, re.DOTALL)
     assert m, "graph-data block missing"
     return json.loads(m.group(1))
+
+
+def qn(name: str) -> str:
+    """How the view names a resource: ``xr:…``."""
+    return "xr:" + name
 
 
 def by_iri(data: dict) -> dict[str, dict]:
     return {n["iri"]: n for n in data["nodes"]}
 
 
+def edge_triples(data: dict) -> set[tuple[str, str, str]]:
+    """(from iri, relation label, to iri) of every edge."""
+    nodes = data["nodes"]
+    return {(nodes[a]["iri"], data["relations"][r]["label"], nodes[b]["iri"]) for a, b, r in data["edges"]}
+
+
 # ---------------------------------------------------------------- offline, self-contained
 
 
 def test_no_remote_resources(page):
-    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
-    assert not re.search(r"@import", page, re.I)
-    assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.I)
-    assert not re.search(r"<link\b", page, re.I)
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.IGNORECASE)
+    assert not re.search(r"@import", page, re.IGNORECASE)
+    assert "url(" not in view._STYLE.lower()  # no fonts or images to fetch
+    assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE)
+    assert not re.search(r"<link\b", page, re.IGNORECASE)
     for cdn in ("bootstrap", "cdnjs", "jsdelivr", "unpkg", "googleapis"):
         assert cdn not in page.lower()
     assert "sourceMappingURL" not in page
@@ -200,14 +262,14 @@ def test_vis_network_inlined(page):
 def test_csp_pins_the_inline_scripts(page):
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page).group(1)
     assert "default-src 'none'" in csp and "connect-src 'none'" in csp
-    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.DOTALL)
     assert len(scripts) == 2
     for body in scripts:
         digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
         assert f"'sha256-{digest}'" in csp
 
 
-# ---------------------------------------------------------------- the data
+# ---------------------------------------------------------------- nodes, labels, legend
 
 
 def test_embedded_json_is_the_view_data(page, data):
@@ -218,7 +280,8 @@ def test_node_counts_by_type(data):
     counts = Counter(n["type"] for n in data["nodes"])
     assert counts == {
         "bulletin": 2,
-        "inspection": 1,
+        "round": 2,
+        "inspection": 2,
         "unit": 2,
         "person": 1,
         "category": 1,
@@ -227,93 +290,127 @@ def test_node_counts_by_type(data):
         "measure": 1,
         "policy": 1,
         "cited": 1,
-        "theme": 1,
+        "theme": 2,  # 三转 and its group; the unused theme is not drawn
         "figure": 1,
     }
-    assert data["meta"]["nodeCount"] == 19
+    assert data["meta"]["nodeCount"] == 23 == len(data["nodes"])
+    assert [n["id"] for n in data["nodes"]] == [f"n{i}" for i in range(23)]
     legend = {t["key"]: t for t in data["legend"]["types"]}
     assert legend["unit"]["name"] == "单位" and legend["unit"]["count"] == 2
+    assert legend["problem"]["typeName"] == "反馈问题" and "整改状态" in legend["problem"]["name"]
+    assert [t["key"] for t in data["legend"]["types"]] == [t.key for t in view.NODE_TYPES]
     assert [s["name"] for s in data["legend"]["statuses"]] == ["完成", "阶段性完成", "未完成", "正在整改", "长期坚持", "未写明"]
 
 
 def test_hidden_node_kinds(data):
     iris = set(by_iri(data))
-    assert not any(i.startswith(str(XR["span-"])) for i in iris)
-    assert str(XR["doc-0001"]) not in iris
-    assert str(XR["section-1"]) not in iris
-    assert not any(n["type"] not in {t.key for t in view.NODE_TYPES} for n in data["nodes"])
+    assert not any(i.startswith("xr:span-") for i in iris)
+    for hidden in ("doc-0001", "section-1", "issuelink-sure", "issuelink-maybe", "themeassignment-2"):
+        assert qn(hidden) not in iris
+    assert "xs:theme-unused" not in iris and "xs:theme-santhree" in iris
     # a section still shows up as a property of the problems in it
-    p2 = by_iri(data)[str(XR["problem-2"])]
-    assert ["所属章节", "二、反馈问题整改情况"] in p2["props"]
+    assert ["所属章节", "二、反馈问题整改情况"] in by_iri(data)[qn("problem-2")]["props"]
 
 
 def test_chinese_labels_and_shortening(graph):
     data = view.graph_to_view_data(graph, max_label=10)
     nodes = by_iri(data)
-    assert nodes[str(XR["unit-1"])]["label"] == "中共某区委员会"
-    assert nodes[str(XR["policy-1"])]["full"] == "《某区财政专项资金管理办法》"
-    assert nodes[str(XR["bulletin-2"])]["label"] == "附件1 整改问题清单"
-    b = nodes[str(XR["bulletin-1"])]
+    assert nodes[qn("unit-1")]["label"] == "中共某区委员会"
+    assert nodes[qn("policy-1")]["full"] == "《某区财政专项资金管理办法》"
+    assert nodes[qn("bulletin-2")]["label"] == "附件1 整改问题清单"
+    b = nodes[qn("bulletin-1")]
     assert b["label"] == "中共某区委关于区委…" and len(b["label"]) == 10
     assert b["full"] == "中共某区委关于区委第三巡察组反馈意见整改进展情况的通报"
     assert all(len(n["label"]) <= 10 for n in data["nodes"])
-    assert nodes[str(XR["figure-1"])]["label"] == "1.5亿元"
-    assert nodes[str(XR["person-1"])]["typeName"] == "人员"
-    assert ["职务", "区委书记"] in nodes[str(XR["person-1"])]["props"]
-    assert ["匿名", "否"] in nodes[str(XR["unit-2"])]["props"]
+    assert nodes[qn("figure-1")]["label"] == "1.5亿元"
+    assert nodes[qn("round-2019")]["label"] == "2019年区委巡察"
+    assert ["职务", "区委书记"] in nodes[qn("person-1")]["props"]
+    assert ["匿名", "否"] in nodes[qn("unit-2")]["props"]
+    assert "alt" not in nodes[qn("unit-2")]  # its alias 区财政局 is part of its name
 
 
-def test_status_colours(data):
+def test_aliases_are_searchable(graph):
+    g = make_graph(extra=[(XR["unit-2"], SKOS.altLabel, _zh("区财政部门"))])
+    assert by_iri(view.graph_to_view_data(g))[qn("unit-2")]["alt"] == ["区财政部门"]
+
+
+def test_attachment_named_by_its_label(graph):
+    g = make_graph(extra=[(XR["bulletin-2"], RDFS.label, _zh("附件1 某区财政局"))])
+    att = by_iri(view.graph_to_view_data(g))[qn("bulletin-2")]
+    assert att["label"] == "附件1 某区财政局"
+    assert att["full"] == "附件1 整改问题清单(附件1 某区财政局)"
+
+
+def test_status_and_statustext(data):
     nodes = by_iri(data)
-    colours = {}
-    for i, key in enumerate(["Completed", "PartiallyCompleted", "NotCompleted", "InProgress", "LongTerm", "Unknown"], 1):
-        n = nodes[str(XR[f"problem-{i}"])]
-        assert n["status"] == key
-        assert n["statusName"] == view.STATUS_STYLES[key][0]
-        colours[key] = n["color"]
-    assert len(set(colours.values())) == 6
-    assert nodes[str(XR["problem-1"])]["statusName"] == "完成"
-    assert nodes[str(XR["problem-6"])]["statusName"] == "未写明"
-    assert {s["key"]: s["count"] for s in data["legend"]["statuses"]} == dict.fromkeys(colours, 1)
+    for i, key in enumerate(view.STATUS_STYLES, 1):
+        assert nodes[qn(f"problem-{i}")]["status"] == key
+    assert nodes[qn("problem-1")]["statusText"] == "已完成"
+    assert "statusText" not in nodes[qn("problem-6")]
+    assert not any(k == "整改结果原文" for k, _ in nodes[qn("problem-1")]["props"])  # shown once, not twice
+    assert {s["key"]: s["count"] for s in data["legend"]["statuses"]} == dict.fromkeys(view.STATUS_STYLES, 1)
+    assert len({s["color"] for s in data["legend"]["statuses"]}) == 6
 
 
-def test_evidence_quotes(data):
+# ---------------------------------------------------------------- evidence
+
+
+def test_evidence_quotes_with_bulletin_and_position(data):
     nodes = by_iri(data)
-    pol = nodes[str(XR["policy-1"])]
+    kinds = data["evidenceKinds"]
+    assert kinds[:3] == ["原文出处", "整改结果出处", "反复出现出处"]
+    assert data["docs"] == [{"path": "corpus/某区整改通报.txt"}]
+    pol = nodes[qn("policy-1")]
+    b1, b2 = nodes[qn("bulletin-1")]["id"], nodes[qn("bulletin-2")]["id"]
+    # the second quote sits after the attachment's title, so it is in the attachment
     assert pol["evidence"] == [
-        {"kind": "原文出处", "doc": "corpus/某区整改通报.txt", "start": 703, "end": 715, "exact": "某区财政专项资金管理办法"},
-        {"kind": "原文出处", "doc": "corpus/某区整改通报.txt", "start": 950, "end": 960, "exact": "财政专项资金管理办法"},
+        {"kind": 0, "start": 703, "end": 715, "exact": "某区财政专项资金管理办法", "doc": 0, "bulletin": b1},
+        {"kind": 0, "start": 2950, "end": 2960, "exact": "财政专项资金管理办法", "doc": 0, "bulletin": b2},
     ]
-    assert pol["evidenceTotal"] == 2
-    title = pol["title"]
-    assert title.startswith("【制度文件】")
-    assert "「某区财政专项资金管理办法」" in title and "corpus/某区整改通报.txt [703–715]" in title
-    p1 = nodes[str(XR["problem-1"])]
-    assert "整改状态:完成" in p1["title"] and PROBLEM1_TEXT in p1["title"]
-    assert p1["evidence"][0]["exact"] == PROBLEM1_TEXT
+    assert "evidenceTotal" not in pol  # only when the list was cut
+    # a quote that is the node's full text is not repeated in the data
+    p1 = nodes[qn("problem-1")]
+    assert p1["evidence"] == [{"kind": 0, "start": 100, "end": 100 + len(PROBLEM1_TEXT), "doc": 0, "bulletin": b1}]
+    p4 = nodes[qn("problem-4")]
+    assert {"kind": 2, "start": 420, "end": 424, "exact": "仍然存在", "doc": 0, "bulletin": b1} in p4["evidence"]
+
+
+def test_theme_assignment_and_issue_links_on_the_problem(data):
+    p2 = by_iri(data)[qn("problem-2")]
+    assert ["主题归类", "三转(规则(主题词) · 得分 1.0)"] in p2["props"]
+    assert ["同一问题", "问题3干部队伍建设(相似度 0.91 · tfidf)"] in p2["props"]
+    assert {"kind": 3, "start": 205, "end": 209, "exact": "干部队伍", "note": "三转", "doc": 0, "bulletin": data["nodes"][0]["id"]} in p2["evidence"]
+    p4 = by_iri(data)[qn("problem-4")]
+    assert ["疑似同一问题", "问题5干部队伍建设(相似度 0.52 · tfidf)"] in p4["props"]
+
+
+def test_evidence_list_is_capped(graph, monkeypatch):
+    monkeypatch.setattr(view, "MAX_EVIDENCE", 1)
+    pol = by_iri(view.graph_to_view_data(graph))[qn("policy-1")]
+    assert len(pol["evidence"]) == 1 and pol["evidenceTotal"] == 2
 
 
 def test_text_file_offsets(graph):
-    g = Graph()
-    for triple in graph:
-        g.add(triple)
-    g.add((XR["doc-0001"], XS.textFile, Literal("build/text/doc-0001.txt")))
-    pol = by_iri(view.graph_to_view_data(g))[str(XR["policy-1"])]
-    assert {q["textFile"] for q in pol["evidence"]} == {"build/text/doc-0001.txt"}
+    g = make_graph(extra=[(XR["doc-0001"], XS.textFile, Literal("build/text/doc-0001.txt"))])
+    data = view.graph_to_view_data(g)
+    assert data["docs"] == [{"path": "corpus/某区整改通报.txt", "textFile": "build/text/doc-0001.txt"}]
 
 
 def test_empty_graph(tmp_path):
     page = view.write_html(Graph(), tmp_path / "empty.html").read_text(encoding="utf-8")
     data = embedded_json(page)
     assert data["nodes"] == [] and data["edges"] == [] and data["meta"]["nodeCount"] == 0
+    assert data["recurrence"] == [] and data["groups"] == []
+
+
+# ---------------------------------------------------------------- edges
 
 
 def test_edges_with_chinese_labels(data):
-    ids = {n["iri"]: n["id"] for n in data["nodes"]}
-    edges = {(e["from"], e["label"], e["to"]) for e in data["edges"]}
+    edges = edge_triples(data)
 
     def has(s, label, o):
-        return (ids[str(XR[s])], label, ids[str(XR[o])]) in edges
+        return (qn(s) if "-" in s and not s.startswith("xs:") else s, label, qn(o) if not o.startswith("xs:") else o) in edges
 
     assert has("measure-1", "针对问题", "problem-1")
     assert has("measure-1", "出台制度", "policy-1")
@@ -322,31 +419,131 @@ def test_edges_with_chinese_labels(data):
     assert has("problem-1", "涉及单位", "unit-2")
     assert has("bulletin-1", "发文单位", "unit-1")
     assert has("inspection-1", "被巡视单位", "unit-2")
+    assert has("inspection-1", "所属轮次", "round-2023")
     assert has("bulletin-2", "所属主通报", "bulletin-1")
     assert has("person-1", "所属单位", "unit-1")
     assert has("part-1", "属于问题", "problem-1")
-    # xs:sameIssueAs is symmetric: one edge, not two
-    assert sum(1 for e in data["edges"] if e["prop"] == "xs:sameIssueAs") == 1
+    assert has("problem-4", "此前指出于", "inspection-0")
+    assert (qn("problem-2"), "主题", "xs:theme-santhree") in edges
+    assert ("xs:theme-santhree", "上位主题", "xs:theme-group-discipline") in edges
+    relations = {r["prop"]: r for r in data["relations"]}
+    # xs:sameIssueAs is symmetric: one edge, not two; the candidate link is a dashed edge
+    same = [e for e in data["edges"] if data["relations"][e[2]]["prop"] == "xs:sameIssueAs"]
+    assert len(same) == 1
+    assert relations["xs:IssueLink"] == {"label": "疑似同一问题", "prop": "xs:IssueLink", "style": "dashed"}
+    assert (qn("problem-4"), "疑似同一问题", qn("problem-5")) in edges
+    assert not any(lbl == "疑似同一问题" and {a, b} == {qn("problem-2"), qn("problem-3")} for a, lbl, b in edges)
     # no edges to spans, documents, sections or status individuals
-    assert not {e["prop"] for e in data["edges"]} & {"xs:evidence", "xs:inDocument", "xs:inSection", "xs:status"}
-    assert len({e["id"] for e in data["edges"]}) == len(data["edges"]) == data["meta"]["edgeCount"]
+    assert not set(relations) & {"xs:evidence", "xs:inDocument", "xs:inSection", "xs:status", "xs:statusEvidence"}
+    assert data["meta"]["edgeCount"] == len(data["edges"]) == len({tuple(e) for e in data["edges"]})
 
 
-def test_positions_precomputed(data):
+# ---------------------------------------------------------------- filters
+
+
+def test_facets(data):
+    nodes = by_iri(data)
+    f = data["facets"]
+    assert [b["id"] for b in f["bulletins"]] == [nodes[qn("bulletin-1")]["id"], nodes[qn("bulletin-2")]["id"]]
+    assert [(b["problems"]) for b in f["bulletins"]] == [5, 1]
+    assert [u["name"] for u in f["publishers"]] == ["中共某区委员会", "某区财政局"]
+    assert [b["publisher"] for b in f["bulletins"]] == [0, 1]
+    assert f["years"] == [{"year": "2019", "problems": 1}, {"year": "2023", "problems": 6}]
+    assert [(t["name"], t["depth"], t["problems"]) for t in f["themes"]] == [("全面从严治党与纪律监督", 0, 3), ("三转", 1, 3)]
+
+    def fb(name):
+        return nodes[qn(name)].get("fb", [])
+
+    assert fb("problem-1") == [0] and fb("problem-6") == [1] and fb("figure-1") == [0]
+    assert fb("unit-2") == [0, 1]  # shared: the bulletins of its neighbours
+    assert fb("round-2023") == [0, 1]  # two steps out: round -> inspection -> bulletins
+    # a problem's years: the round it was raised in and the earlier round its text cites
+    assert nodes[qn("problem-4")]["fy"] == [0, 1] and nodes[qn("problem-2")]["fy"] == [1]
+    assert nodes[qn("round-2019")]["fy"] == [0]
+    # themes: the problem's and their broader ones; measures take their problem's only
+    assert nodes[qn("problem-2")]["ft"] == [0, 1]
+    assert "ft" not in nodes[qn("problem-1")] and "ft" not in nodes[qn("measure-1")]
+    assert nodes["xs:theme-group-discipline"]["ft"] == [0]
+    assert nodes[qn("category-1")]["ft"] == [0, 1]  # holds themed problems
+
+
+# ---------------------------------------------------------------- recurrence
+
+
+def test_recurrence_timeline(data):
+    nodes = by_iri(data)
+    nid = {iri: n["id"] for iri, n in nodes.items()}
+    [theme] = data["recurrence"]
+    assert theme["theme"] == nid["xs:theme-santhree"] and theme["name"] == "三转"
+    assert theme["problemCount"] == 3
+    assert theme["direct"] == [nid[qn(f"problem-{i}")] for i in (2, 3, 4)]
+    assert [(r["year"], r["label"], r["kind"]) for r in theme["rounds"]] == [
+        ("2019", "2019年区委巡察", "earlier"),
+        ("2023", "2023年区委第三巡察组", "current"),
+    ]
+    earlier, current = theme["rounds"]
+    assert earlier["round"] == nid[qn("round-2019")] and earlier["problems"] == []
+    assert earlier["cited"] == [[nid[qn("problem-4")], nid[qn("inspection-0")]]]
+    assert current["problems"] == [nid[qn(f"problem-{i}")] for i in (2, 3, 4)]
+    assert theme["links"] == [[nid[qn("problem-2")], nid[qn("problem-3")], "same"]]
+
+
+def test_recurrence_agrees_with_trace(graph, data):
+    """The view's lanes are trace()'s entries: same rounds, same order, same problems."""
+    nodes = {n["id"]: n for n in data["nodes"]}
+    for theme in data["recurrence"]:
+        t = trace(graph, theme["name"])
+        expected = [(e.round_label, sorted(p.iri for p in e.problems)) for e in t.entries]
+        got = [(r["label"], sorted(str(XR[nodes[p]["iri"][3:]]) for p in r["problems"])) for r in theme["rounds"]]
+        assert got == expected
+
+
+def test_recurrence_follows_same_issue_links(graph):
+    """A problem linked by xs:sameIssueAs to a themed one joins the timeline (as trace does)."""
+    g = make_graph(extra=[(XR["problem-5"], XS.sameIssueAs, XR["problem-4"]), (XR["problem-4"], XS.sameIssueAs, XR["problem-5"])])
+    theme = view.graph_to_view_data(g)["recurrence"][0]
+    assert theme["problemCount"] == 4 and len(theme["direct"]) == 3
+
+
+# ---------------------------------------------------------------- layout and overview
+
+
+def test_layout_groups(data):
+    assert data["meta"]["layout"] == "radial-tree"
     pos = [(n["x"], n["y"]) for n in data["nodes"]]
     assert len(set(pos)) == len(pos)
-    assert data["meta"]["layout"] == "spring"
+    groups = data["groups"]
+    assert [(g["kind"], g["type"]) for g in groups][:2] == [("bulletin", "bulletin"), ("bulletin", "bulletin")]
+    assert sum(g["count"] for g in groups) == len(data["nodes"])
+    counts = Counter(n["g"] for n in data["nodes"])
+    assert [counts[i] for i in range(len(groups))] == [g["count"] for g in groups]
+    nodes = by_iri(data)
+    # local nodes hang in their bulletin's group; the policy, touched only by bulletin 1's
+    # measure, sits on the ring around it; units touch both bulletins, so have their own group
+    assert nodes[qn("problem-1")]["g"] == nodes[qn("bulletin-1")]["g"] == nodes[qn("policy-1")]["g"] == 0
+    assert nodes[qn("problem-6")]["g"] == nodes[qn("bulletin-2")]["g"] == 1
+    unit_group = groups[nodes[qn("unit-2")]["g"]]
+    assert (unit_group["kind"], unit_group["type"], unit_group["name"]) == ("type", "unit", "单位")
+    assert data["meta"]["collapseAbove"] == view.COLLAPSE_ABOVE
 
 
-@pytest.mark.parametrize("grouped_spring_max, layout", [(1000, "grouped-spring"), (5, "grouped")])
-def test_grouped_layout_for_large_graphs(graph, monkeypatch, grouped_spring_max, layout):
-    monkeypatch.setattr(view, "SPRING_MAX_NODES", 5)
-    monkeypatch.setattr(view, "GROUPED_SPRING_MAX_NODES", grouped_spring_max)
-    data = view.graph_to_view_data(graph)
-    assert data["meta"]["layout"] == layout
-    pos = [(n["x"], n["y"]) for n in data["nodes"]]
-    assert len(set(pos)) == len(pos)
-    assert data == view.graph_to_view_data(make_graph(reverse=True))
+def test_same_graph_in_any_order_gives_the_same_data(data):
+    assert view.graph_to_view_data(make_graph(reverse=True)) == data
+
+
+def test_synthetic_graph_of_the_bench(tmp_path):
+    """bench/bench_view.py builds a graph of exactly the requested size in the real shape."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from bench_view import synthetic_graph
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    data = view.graph_to_view_data(synthetic_graph(1500))
+    assert data["meta"]["nodeCount"] == 1500
+    types = Counter(n["type"] for n in data["nodes"])
+    assert types["problem"] > 200 and types["measure"] > 400 and types["theme"] > 5
+    assert data["recurrence"] and any(len(t["rounds"]) > 2 for t in data["recurrence"])
+    assert len(data["groups"]) < 40  # an overview of groups, not 1,500 leaves
 
 
 # ---------------------------------------------------------------- determinism and safety
@@ -365,11 +562,10 @@ def test_script_in_document_text_is_inert(page):
     assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page
     assert "\u2028" not in page and "\u2029" not in page
     assert page.count("</script>") == 3  # graph-data, vis-network, the app
-    body = re.search(r'id="graph-data">(.*?)</script>', page, re.S).group(1)
+    body = re.search(r'id="graph-data">(.*?)</script>', page, re.DOTALL).group(1)
     assert not set(body) & {"<", ">", "&"}
     nodes = by_iri(embedded_json(page))
-    assert nodes[str(XR["problem-1"])]["full"] == PROBLEM1_TEXT
-    assert nodes[str(XR["problem-1"])]["evidence"][0]["exact"] == PROBLEM1_TEXT
+    assert nodes[qn("problem-1")]["full"] == PROBLEM1_TEXT
 
 
 def test_title_is_escaped(graph, tmp_path):
@@ -378,9 +574,10 @@ def test_title_is_escaped(graph, tmp_path):
     assert "<b>巡察" not in page
 
 
-def test_app_script_never_uses_innerhtml():
-    assert "innerHTML" not in view._APP_JS and "insertAdjacentHTML" not in view._APP_JS
-    assert "document.write" not in view._APP_JS and "eval(" not in view._APP_JS
+def test_app_script_never_writes_html():
+    js = view._APP_JS
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "srcdoc"):
+        assert sink not in js
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
@@ -388,31 +585,3 @@ def test_app_script_parses(tmp_path):
     f = tmp_path / "app.js"
     f.write_text(view._APP_JS, encoding="utf-8")
     subprocess.run(["node", "--check", str(f)], check=True, capture_output=True)
-
-
-@pytest.mark.browser
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
-def test_page_builds_in_headless_chromium(page, data, tmp_path):
-    f = tmp_path / "graph.html"
-    f.write_text(page, encoding="utf-8")
-    dom = subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--virtual-time-budget=3000",
-            "--dump-dom",
-            f.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    assert 'data-ready="1"' in dom
-    count = re.search(r'<span id="node-count">(\d+)</span>', dom)
-    assert count and int(count.group(1)) == data["meta"]["nodeCount"]
-    assert "<script>alert" not in dom
-    assert dom.count('<input type="checkbox"') == len(data["legend"]["types"]) + len(data["legend"]["statuses"])
