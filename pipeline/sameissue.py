@@ -1,0 +1,520 @@
+"""Same-issue links: problems that state the same issue in different bulletins.
+
+A main bulletin often restates a finding that an attachment reports in full (干部选拔任用监督
+信息沟通工作机制不够健全 in the main bulletin and again in the organisation department's
+attachment), and a later round restates an earlier one. Such problems are *linked, never
+merged*: each keeps its own status, measures and evidence, and the pair gets an ``xs:IssueLink``
+node (``xs:source``/``xs:target`` ordered by IRI, ``xs:score``, ``xs:method``) plus
+``xs:sameIssueAs`` both ways when the score reaches :data:`THRESHOLD`. Pairs scoring between
+:data:`REPORT_FLOOR` and the threshold keep their ``xs:IssueLink`` only, so analysts can review
+near-misses (and accept them with a decision); lower pairs leave no trace.
+
+The core is a pure function over plain records, :func:`link_problems`, so it can be tested and
+benchmarked without a graph; :func:`same_issue_pass` is the thin enrich pass around it.
+
+How a pair is scored (every signal is deterministic; :meth:`Scorer.combine` has the formula):
+
+- **text**: character n-grams (Han 2- and 3-grams within runs of Han characters, plus numbers
+  as tokens) of the NFKC-normalised statement, punctuation and quotes removed, weighted by IDF
+  over the corpus and down-weighted further when they are genre boilerplate (不到位, 问题, 工作 …);
+  their weighted containment (how much of the summarising statement the other covers) with a
+  bag-of-characters containment that forgives reordered words (年轻干部选拔培养 /
+  年轻干部培养选拔). Text counts on its own only above a gate: a shared heading with different
+  specifics (意识形态工作责任制落实不到位 …) is a theme, not an issue. The cosine is computed and
+  shown by ``bench/eval_same_issue.py --show`` but calibrated to weight 0.
+- **measures**: the same weighted containment over the texts of the measures that address
+  each problem: a restatement is usually rectified with the same actions, often in the same
+  words (对全区党组织近三年民主评议党员情况进行“回头看”), while look-alike statements of two
+  different findings are not.
+- **figures**: numbers with a unit (32%, 18项): shared → bonus; both print figures but none
+  shared → penalty (房地产 32% of the 新区 vs 70% of one park are two findings); weaker across
+  rounds, where figures are expected to change.
+- **themes** (``xs:theme``, when the themes pass tagged both problems): shared → bonus,
+  disjoint → penalty; absent → no effect.
+- **units** (``xs:concernsUnit``, compared by label with 某/个别/有的 stripped), or a main-bulletin
+  problem naming the body that issued the attachment (岳麓高新区): bonus.
+- **category**: the feedback-category labels' n-gram cosine (calibrated to weight 0: in
+  compound files an attachment's categories are its problems, so they add nothing).
+- **scope** of the two bulletins: an attachment and the bulletin it is part of, or two bulletins
+  of the same publisher (rounds of one unit), may restate one another (bonus); two sibling
+  attachments or bulletins of unrelated publishers report findings about *different bodies*,
+  so the same wording there is the same kind of problem (a theme), not the same issue
+  (案件办理不规范 of two discipline bodies): penalty, and the score is capped below the
+  threshold (such pairs can still show up as near-misses).
+
+The content evidence is the larger of the gated text evidence and the measure evidence; the
+agreements corroborate it (adding at most as much again) and never link two problems alone.
+
+Blocking keeps the cost near-linear: only pairs where one problem holds one of the other's
+heaviest (rarest, non-boilerplate) n-grams of its statement or its measures — a fixed number of
+keys per problem — *within a scope group* (its compound file, or its publisher's rounds: pairs of
+different bodies could not reach the threshold anyway) are scored, never all pairs; a key
+shared by more than :attr:`Params.df_cap` problems of a group pairs none of them.
+Weights and threshold were calibrated on ``tests/eval/same_issue_gold.tsv`` with
+``bench/eval_same_issue.py --calibrate``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+
+from .enrich import EnrichContext, register
+from .records import stable_id
+from .vocab import XR, XS
+
+# --- records -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One problem as the linker sees it (plain ids and strings, no graph)."""
+
+    id: str  # problem id (an IRI in the pass); links are ordered by it
+    bulletin: str  # bulletin id: two problems of one bulletin are never linked
+    text: str  # the problem statement (xs:text)
+    themes: frozenset[str] = frozenset()  # xs:theme concept ids
+    units: frozenset[str] = frozenset()  # labels of the units the problem concerns
+    category: str = ""  # the feedback category's label
+    parent: str = ""  # the bulletin this one is an attachment of ("" for a main bulletin)
+    publisher: str = ""  # the issuing unit's id ("" when unknown)
+    measures: str = ""  # the texts of the measures that address the problem, joined
+    publisher_label: str = ""  # the issuing unit's label (中共岳麓高新技术产业开发区工作委员会)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A scored candidate pair; ``source < target``; ``score`` already rounded to 3 places."""
+
+    source: str
+    target: str
+    score: float
+    method: str
+    same: bool  # score >= threshold
+
+
+@dataclass(frozen=True)
+class Params:
+    """Blocking limits, signal weights and cut-offs (calibrated on the gold set)."""
+
+    df_cap: int = 200  # a blocking key shared by more problems (in one group) pairs none of them
+    keys_per_item: int = 12  # each problem's heaviest text n-grams used as blocking keys
+    measure_keys_per_item: int = 8  # … and of its measures' text
+    boilerplate_factor: float = 0.25  # weight multiplier of genre boilerplate n-grams
+    # text evidence T = w_cosine·cosine + w_containment·containment + w_chars·chars (sums to 1);
+    # on its own it counts only above the gate: (T - text_gate) / (1 - text_gate), so a
+    # restatement in the same or reordered words links while a shared heading
+    # (意识形态工作责任制落实不到位) with different specifics does not. Calibration put no weight
+    # on the cosine: containment says the same without penalising a short summary of a long
+    # statement, and the bag of characters forgives reordered and reworded phrases.
+    w_cosine: float = 0.0
+    w_containment: float = 0.2
+    w_chars: float = 0.8
+    text_gate: float = 0.5
+    # measure evidence M = w_measures·measures + measure_text·T: the same actions, in some
+    # of the same words
+    w_measures: float = 0.8
+    measure_text: float = 0.2
+    # agreements and disagreements around the content evidence max(gated text, measures)
+    figure_weight: float = 0.30  # one round: shared figures (18项) +, only different ones (32% / 70%) −
+    figure_weight_rounds: float = 0.10  # across rounds figures are expected to change
+    theme_bonus: float = 0.05
+    theme_penalty: float = 0.10
+    unit_bonus: float = 0.10
+    w_category: float = 0.0
+    scope_bonus: float = 0.10  # attachment ↔ its main bulletin, or same publisher
+    scope_penalty: float = 0.70  # sibling attachments or unrelated publishers: other bodies …
+    other_body_cap: float = 0.30  # … whose pairs never reach the threshold (kept as near-misses)
+    threshold: float = 0.35
+    floor: float = 0.20
+
+
+DEFAULT = Params()
+THRESHOLD = DEFAULT.threshold
+REPORT_FLOOR = DEFAULT.floor
+
+# --- normalisation and features ----------------------------------------------------------------
+
+# Genre boilerplate: words every bulletin uses to frame a problem. An n-gram inside one of them
+# keeps only ``boilerplate_factor`` of its IDF weight (IDF alone is noisy on a small corpus).
+BOILERPLATE = (
+    "不到位", "不够", "不足", "不力", "不严", "不实", "不深", "不规范", "不及时", "不健全", "不完善",
+    "不彻底", "不明显", "不充分", "不高", "存在", "问题", "工作", "有待", "加强", "提升", "欠缺",
+    "缺乏", "落实", "情况", "仍然", "仍未", "没有", "明显", "改善", "整改", "反馈", "健全", "完善",
+    "机制", "个别", "有的", "部分", "较多", "较高", "较大", "偏低", "偏小", "力度", "方面", "相关",
+    "有关", "进一步", "尚未", "还有", "差距", "薄弱", "有缺失", "有偏差", "欠扎实", "及时",
+)
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_NUM = re.compile(r"\d+(?:\.\d+)?")
+_ANON = re.compile(r"^(某些|某个|某|个别|有的|部分|少数|一些|原)")
+
+
+def normalise(text: str) -> str:
+    """NFKC, quotes and punctuation removed: Han characters, letters and digits only."""
+    t = unicodedata.normalize("NFKC", text or "")
+    return "".join(ch for ch in t if ch.isalnum() or ch == ".").strip(".")
+
+
+def han_runs(text: str) -> list[str]:
+    """The runs of Han characters of the NFKC text (punctuation, quotes, digits split runs)."""
+    return _HAN.findall(unicodedata.normalize("NFKC", text or ""))
+
+
+def ngrams(text: str, sizes: tuple[int, ...] = (2, 3)) -> frozenset[str]:
+    """Han n-grams within runs (never across punctuation) plus ``#number`` tokens."""
+    out: set[str] = set()
+    for run in han_runs(text):
+        for n in sizes:
+            out.update(run[i : i + n] for i in range(len(run) - n + 1))
+    out.update("#" + m for m in _NUM.findall(unicodedata.normalize("NFKC", text or "")))
+    return frozenset(out)
+
+
+def chars(text: str) -> frozenset[str]:
+    """The bag (set) of Han characters: insensitive to word order."""
+    return frozenset("".join(han_runs(text)))
+
+
+def unit_kind(label: str) -> str:
+    """A unit label with anonymising prefixes stripped: 某街道 and 个别街道 → 街道."""
+    return _ANON.sub("", unicodedata.normalize("NFKC", label).strip())
+
+
+_COMMITTEE = re.compile(r"(党工委|工委|党委|党组)$")
+
+
+def body_key(label: str) -> str:
+    """The body a unit label names, without its Party committee: 中共岳麓高新技术产业开发区
+    工作委员会 and 岳麓高新区 → 岳麓高新区 (via :func:`pipeline.link.unit_key`)."""
+    from .link import unit_key
+
+    return _COMMITTEE.sub("", unit_key(label)) if label else ""
+
+
+def _is_boilerplate(gram: str) -> bool:
+    return any(gram in w for w in BOILERPLATE)
+
+
+_FIGURE = re.compile(r"(\d+(?:\.\d+)?)(%|万元|亿元|元|个|人|家|套|亩|项|次|宗|条|所|件|名|平方公里|公里|km)")
+
+
+def figures(text: str) -> frozenset[str]:
+    """Figures with a unit of measure (32%, 18项, 725人); years and dates are not figures."""
+    return frozenset(n + u for n, u in _FIGURE.findall(unicodedata.normalize("NFKC", text or "")))
+
+
+def _idf(df: int, n: int) -> float:
+    return math.log((n + 1) / (df + 1)) + 1.0
+
+
+class _Space:
+    """IDF-weighted binary vectors of one kind of feature (n-grams, characters …) over a corpus."""
+
+    def __init__(self, sets: list[frozenset[str]], factor: float = 1.0, is_boiler=None):
+        self.sets = sets
+        self.df: Counter[str] = Counter()
+        for s in sets:
+            self.df.update(s)
+        n = len(sets)
+        self.w = {g: _idf(d, n) * (factor if is_boiler and is_boiler(g) else 1.0) for g, d in self.df.items()}
+        self.sums = [sum(self.w[g] for g in s) for s in sets]
+        self.norms = [math.sqrt(sum(self.w[g] ** 2 for g in s)) for s in sets]
+
+    def cosine(self, i: int, j: int) -> float:
+        if not self.norms[i] or not self.norms[j]:
+            return 0.0
+        return sum(self.w[g] ** 2 for g in self.sets[i] & self.sets[j]) / (self.norms[i] * self.norms[j])
+
+    def containment(self, i: int, j: int) -> float:
+        """Weighted overlap coefficient: how much of the lighter vector the other covers."""
+        lo = min(self.sums[i], self.sums[j])
+        return sum(self.w[g] for g in self.sets[i] & self.sets[j]) / lo if lo else 0.0
+
+    def coverage(self, i: int, j: int) -> float:
+        """How much of vector ``i``'s weight vector ``j`` covers."""
+        return sum(self.w[g] for g in self.sets[i] & self.sets[j]) / self.sums[i] if self.sums[i] else 0.0
+
+    def overlap(self, i: int, j: int, direction: int) -> float:
+        """Coverage of the summarising side when known (``direction`` +1: ``i`` summarises
+        ``j``; -1: ``j`` summarises ``i``), else the symmetric containment."""
+        if direction > 0:
+            return self.coverage(i, j)
+        if direction < 0:
+            return self.coverage(j, i)
+        return self.containment(i, j)
+
+
+class Scorer:
+    """IDF statistics of a corpus of items and the pair score over them."""
+
+    def __init__(self, items: list[Item], params: Params = DEFAULT):
+        self.params = params
+        self.items = items
+        bf = params.boilerplate_factor
+        self.text = _Space([ngrams(it.text) for it in items], bf, _is_boilerplate)
+        self.chars = _Space([chars(it.text) for it in items])
+        self.category = _Space([ngrams(it.category) for it in items], bf, _is_boilerplate)
+        self.measures = _Space([ngrams(it.measures) for it in items], bf, _is_boilerplate)
+        self.figures = [figures(it.text) for it in items]
+
+    # -- blocking --
+
+    def _heaviest(self, space: _Space, i: int, k: int) -> list[str]:
+        w, df = space.w, space.df
+        return heapq.nsmallest(k, (g for g in space.sets[i] if df[g] >= 2), key=lambda g: (-w[g], g))
+
+    def blocking_keys(self, i: int) -> list[str]:
+        """Item ``i``'s heaviest n-grams (IDF × boilerplate factor; shared with at least one
+        other problem) of its text, then of its measures (prefixed ``m:``), ties by string."""
+        p = self.params
+        keys = self._heaviest(self.text, i, p.keys_per_item)
+        keys += ["m:" + g for g in self._heaviest(self.measures, i, p.measure_keys_per_item)]
+        return keys
+
+    def candidates(self) -> list[tuple[int, int]]:
+        """Index pairs ``(i, j)``, ``i < j``, of different bulletins of one of their
+        :func:`scope_groups` where one problem holds a blocking key of the other.
+
+        Each problem probes an inverted index of its group(s) with its own keys, so a pair is
+        found when *either* side's rarest n-grams occur in the other (a key list of fixed length
+        per problem, postings longer than ``df_cap`` skipped: linear in the corpus size).
+        """
+        keys = [self.blocking_keys(i) for i in range(len(self.items))]
+        wanted = {k for ks in keys for k in ks}
+        index: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for i, it in enumerate(self.items):
+            held = [g for g in self.text.sets[i] if g in wanted]
+            held += [m for m in ("m:" + g for g in self.measures.sets[i]) if m in wanted]
+            for grp in scope_groups(it):
+                for g in held:
+                    index[(grp, g)].append(i)
+        pairs: set[tuple[int, int]] = set()
+        cap = self.params.df_cap
+        for i, it in enumerate(self.items):
+            for grp in scope_groups(it):
+                for g in keys[i]:
+                    post = index.get((grp, g), ())
+                    if len(post) > cap:
+                        continue
+                    for j in post:
+                        if self.items[j].bulletin != it.bulletin:
+                            pairs.add((i, j) if i < j else (j, i))
+        return sorted(pairs)
+
+    # -- scoring --
+
+    def features(self, i: int, j: int) -> dict[str, float]:
+        """The signals of a pair: similarities in [0, 1], agreements in {-1, 0, 1}."""
+        ia, ib = self.items[i], self.items[j]
+        theme = 0.0
+        if ia.themes and ib.themes:
+            theme = 1.0 if ia.themes & ib.themes else -1.0
+        unit = 0.0
+        if ia.units and ib.units and {unit_kind(u) for u in ia.units} & {unit_kind(u) for u in ib.units}:
+            unit = 1.0
+        # a main-bulletin problem that names the body issuing the attachment (岳麓高新区 …)
+        d = direction(ia, ib)
+        summary, detail = (ia, ib) if d > 0 else (ib, ia) if d < 0 else (None, None)
+        if (
+            summary is not None
+            and detail.publisher_label
+            and body_key(detail.publisher_label) in {body_key(u) for u in summary.units}
+        ):
+            unit = 1.0
+        fig = 0.0
+        if self.figures[i] and self.figures[j]:
+            fig = 1.0 if self.figures[i] & self.figures[j] else -1.0
+        return {
+            "cosine": self.text.cosine(i, j),
+            "containment": self.text.overlap(i, j, d),
+            "chars": self.chars.overlap(i, j, d),
+            "measures": self.measures.overlap(i, j, d),
+            "category": self.category.cosine(i, j),
+            "theme": theme,
+            "unit": unit,
+            "figures": fig,
+            "scope": float(scope(ia, ib)),
+            "direction": float(d),
+        }
+
+    def combine(self, f: dict[str, float]) -> float:
+        """The score of a pair's signals, clamped to [0, 1] and rounded to 3 places.
+
+        Content evidence E = max(gated text evidence, measure evidence); agreements (themes,
+        units, figures, scope, category) corroborate it and add at most E again, so they never
+        link two problems on their own; disagreements subtract. Problems of different bodies
+        (scope -1) stay below the threshold whatever their wording.
+        """
+        p = self.params
+        t = p.w_cosine * f["cosine"] + p.w_containment * f["containment"] + p.w_chars * f["chars"]
+        text = max(0.0, (t - p.text_gate) / (1.0 - p.text_gate))
+        evidence = max(text, p.w_measures * f["measures"] + p.measure_text * t)
+        fig_w = p.figure_weight if f["direction"] else p.figure_weight_rounds
+        plus = p.w_category * f["category"] + p.unit_bonus * f["unit"]
+        minus = 0.0
+        for value, bonus, penalty in (
+            (f["theme"], p.theme_bonus, p.theme_penalty),
+            (f["figures"], fig_w, fig_w),
+            (f["scope"], p.scope_bonus, p.scope_penalty),
+        ):
+            if value > 0:
+                plus += bonus * value
+            else:
+                minus -= penalty * value
+        s = evidence + min(plus, evidence) - minus
+        if f["scope"] < 0:
+            s = min(s, p.other_body_cap)
+        return round_score(s)
+
+    def method(self, f: dict[str, float]) -> str:
+        """The signals that took part in a pair's score, e.g. ``char-ngram+theme+unit+scope``."""
+        parts = ["char-ngram"]
+        for name in ("measures", "theme", "unit", "figures", "category"):
+            if f[name] and getattr(self.params, _WEIGHT_OF[name]):
+                parts.append(name)
+        parts.append("scope")
+        return "+".join(parts)
+
+    def score(self, i: int, j: int) -> float:
+        return self.combine(self.features(i, j))
+
+
+_WEIGHT_OF = {"measures": "w_measures", "theme": "theme_bonus", "unit": "unit_bonus", "figures": "figure_weight", "category": "w_category"}
+
+
+def round_score(x: float) -> float:
+    """Clamp to [0, 1] and round to 3 decimals (the value written to the graph)."""
+    return float(f"{min(1.0, max(0.0, x)):.3f}")
+
+
+def scope(a: Item, b: Item) -> int:
+    """+1: one bulletin is part of the other, or both have one publisher (rounds of a unit);
+    -1: sibling attachments or unrelated publishers (findings about different bodies);
+    0: not enough to tell (a publisher unknown)."""
+    if (a.parent and a.parent == b.bulletin) or (b.parent and b.parent == a.bulletin):
+        return 1
+    if a.publisher and a.publisher == b.publisher:
+        return 1
+    if a.parent and a.parent == b.parent:
+        return -1
+    if a.publisher and b.publisher:
+        return -1
+    return 0
+
+
+def scope_groups(it: Item) -> tuple[str, ...]:
+    """The groups within which a problem is compared (blocking): its compound file (the main
+    bulletin and its attachments) and its publisher's bulletins (its unit's rounds). Problems
+    of different bodies can never reach the threshold (:func:`scope`), so they are not paired;
+    a problem whose bulletin names no publisher is compared with every other such problem."""
+    family = "f:" + (it.parent or it.bulletin)
+    return (family, "p:" + it.publisher) if it.publisher else (family, "*")
+
+
+def direction(a: Item, b: Item) -> int:
+    """+1 when ``a`` is in the main bulletin that ``b``'s bulletin is attached to (``a``'s
+    statement summarises ``b``'s), -1 the other way round, 0 otherwise."""
+    if b.parent and b.parent == a.bulletin:
+        return 1
+    if a.parent and a.parent == b.bulletin:
+        return -1
+    return 0
+
+
+def link_problems(items: Iterable[Item], params: Params = DEFAULT) -> list[Link]:
+    """Score the blocked candidate pairs of ``items``; the links at or above ``params.floor``.
+
+    Pure and deterministic: items are sorted by id first, links come sorted by (source,
+    target). Two problems of one bulletin are never paired.
+    """
+    items = sorted(items, key=lambda it: it.id)
+    sc = Scorer(items, params)
+    links = []
+    for i, j in sc.candidates():
+        f = sc.features(i, j)
+        s = sc.combine(f)
+        if s < params.floor:
+            continue
+        a, b = sorted((items[i].id, items[j].id))
+        links.append(Link(a, b, s, sc.method(f), s >= params.threshold))
+    links.sort(key=lambda lk: (lk.source, lk.target))
+    return links
+
+
+# --- graph pass --------------------------------------------------------------------------------
+
+
+def items_from_graph(g: Graph) -> list[Item]:
+    """The problems of the graph as :class:`Item` records (sorted by IRI)."""
+    top = set(g.subjects(SKOS.topConceptOf, None))
+    out = []
+    for p in sorted(set(g.subjects(RDF.type, XS.Problem))):
+        text = g.value(p, XS.text)
+        b = g.value(p, XS.inBulletin)
+        if text is None or b is None:
+            continue
+        cat = g.value(p, XS.inCategory)
+        cat_label = g.value(cat, RDFS.label) if cat is not None else None
+        units = set()
+        for u in g.objects(p, XS.concernsUnit):
+            label = g.value(u, SKOS.prefLabel) or g.value(u, RDFS.label)
+            if label is not None:
+                units.add(str(label))
+        themes = frozenset(str(t) for t in g.objects(p, XS.theme) if t not in top)
+        parent = g.value(b, DCTERMS.isPartOf)
+        publisher = g.value(b, DCTERMS.publisher)
+        pub_label = g.value(publisher, SKOS.prefLabel) if publisher is not None else None
+        measures = sorted(
+            (int(g.value(m, XS.position) or 0), str(g.value(m, XS.text) or "")) for m in g.subjects(XS.addresses, p)
+        )
+        out.append(
+            Item(
+                str(p),
+                str(b),
+                str(text),
+                themes,
+                frozenset(units),
+                str(cat_label or ""),
+                str(parent or ""),
+                str(publisher or ""),
+                "\n".join(t for _, t in measures),
+                str(pub_label or ""),
+            )
+        )
+    return out
+
+
+def link_iri(source: str, target: str) -> URIRef:
+    """The ``xs:IssueLink`` IRI of an ordered pair (as the decisions pass mints it too)."""
+    return XR[stable_id("issuelink", source, target)]
+
+
+def add_links(g: Graph, links: list[Link]) -> None:
+    """Emit ``xs:IssueLink`` nodes and, for links at the threshold, ``xs:sameIssueAs``."""
+    for lk in links:
+        s, t = URIRef(lk.source), URIRef(lk.target)
+        node = link_iri(lk.source, lk.target)
+        g.add((node, RDF.type, XS.IssueLink))
+        g.add((node, XS.source, s))
+        g.add((node, XS.target, t))
+        g.set((node, XS.score, Literal(f"{lk.score:.3f}", datatype=XSD.decimal)))
+        g.set((node, XS.method, Literal(lk.method)))
+        if lk.same:
+            g.add((s, XS.sameIssueAs, t))
+            g.add((t, XS.sameIssueAs, s))
+
+
+@register("same_issue", 30)
+def same_issue_pass(g: Graph, ctx: EnrichContext) -> None:
+    """Link problems that state the same issue in different bulletins (see module doc)."""
+    params = ctx.options.get("same_issue_params", DEFAULT)
+    add_links(g, link_problems(items_from_graph(g), params))
