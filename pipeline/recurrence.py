@@ -39,8 +39,9 @@ STATUS_ZH = {
 
 
 def _s(g: Graph, node, prop) -> str:
-    v = g.value(node, prop)
-    return "" if v is None else str(v)
+    """One value as text, the Chinese one when there are several (labels come @zh and @en)."""
+    vals = sorted(g.objects(node, prop), key=lambda v: (getattr(v, "language", None) not in ("zh", None), str(v)))
+    return str(vals[0]) if vals else ""
 
 
 # --- rounds ------------------------------------------------------------------------------------
@@ -97,10 +98,12 @@ def _status(g: Graph, p) -> str:
 
 
 def _bulletin_label(g: Graph, b) -> str:
+    """附件2 中共…组织工作部 (2023-12-22): attachment, issuer and date."""
     att = _s(g, b, XS.attachmentLabel)
     issuer = g.value(b, DCTERMS.publisher)
     who = _s(g, issuer, SKOS.prefLabel) if issuer is not None else ""
-    return f"{att or '正文'} {who or _s(g, b, DCTERMS.title)}".strip()
+    date = _s(g, b, DCTERMS.issued)
+    return f"{att} {who or _s(g, b, DCTERMS.title)}{f' ({date})' if date else ''}".strip()
 
 
 def _round(g: Graph, inspection) -> URIRef | None:
@@ -250,7 +253,7 @@ def format_timeline(t: Timeline, width: int = 60) -> str:
         tag = "此前轮次,见于通报原文 (earlier round, cited)" if e.kind == "earlier" and not e.problems else "本轮通报 (reported)"
         out.append(f"\n■ {e.round_label or '(轮次不详)'}  [{tag}]")
         for quote, by in e.citations:
-            out.append(f"    引: “{quote}” — {by}")
+            out.append(f"    ↖ 后续通报引用 (cited later): “{quote}” — {by}")
         for pv in e.problems:
             st = STATUS_ZH.get(pv.status, pv.status)
             out.append(f"  ▸ {pv.bulletin} 第{pv.ordinal}项 [{st}]")
@@ -314,6 +317,15 @@ def _similarity(a: str, b: str) -> float:
     return 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
 
 
+def _link_score(g: Graph, a: URIRef, b: URIRef) -> float:
+    """The score of the same-issue link between a and b (1.0 for an analyst's link)."""
+    s, t = sorted((a, b))
+    for link in g.subjects(XS.source, s):
+        if g.value(link, XS.target) == t and g.value(link, XS.score) is not None:
+            return max(float(g.value(link, XS.score)), 0.0) or 1.0
+    return 1.0
+
+
 def diff(g: Graph, ref_a: str, ref_b: str, threshold: float = 0.45) -> tuple[str, str, list[DiffRow]]:
     """Match the problems of A and B (same-issue links first, then text similarity)."""
     label_a, pa = select_problems(g, ref_a)
@@ -326,10 +338,11 @@ def diff(g: Graph, ref_a: str, ref_b: str, threshold: float = 0.45) -> tuple[str
             if a == b:
                 continue
             linked = (a, XS.sameIssueAs, b) in g
-            score = 1.0 if linked else _similarity(views[a].text, views[b].text)
+            score = _link_score(g, a, b) if linked else _similarity(views[a].text, views[b].text)
             if linked or score >= threshold:
                 pairs.append((score, a, b))
-    pairs.sort(key=lambda x: (-x[0], str(x[1]), str(x[2])))
+    # linked pairs first (an analyst's or the linker's word beats text similarity), then by score
+    pairs.sort(key=lambda x: ((x[1], XS.sameIssueAs, x[2]) not in g, -x[0], str(x[1]), str(x[2])))
     used_a, used_b, rows = set(), set(), []
     for score, a, b in pairs:
         if a in used_a or b in used_b:
