@@ -1,0 +1,780 @@
+"""Themes pass: tag each problem with the recurring-issue themes of ``ontology/themes.ttl``.
+
+Three steps, all deterministic:
+
+1. **Scheme.** The SKOS concepts of ``themes.ttl`` are copied into the built graph (concepts,
+   labels, definitions, ``skos:broader``, ``skos:topConceptOf`` and the scheme itself), so the
+   graph answers theme queries and passes SHACL on its own.
+2. **By rule (method "label").** Every ``skos:prefLabel``/``skos:altLabel`` of a theme is looked
+   for in the problem's ``xs:text``, in its sub-items (``xs:ProblemPart``) and in its category
+   heading (``xs:inCategory`` → ``rdfs:label``), all normalised the same way (NFKC, full/half
+   width unified, quotes and spaces dropped: 落实“三转” = 落实"三转" = 落实三转). Where a label lies
+   inside a longer label found at the same place (应景式 in 应景式招商), only the longer one
+   counts. A heading's labels count only when the problem's own words name none of
+   that theme. Each (problem, theme) gets ``xs:theme`` and one ``xs:ThemeAssignment`` whose
+   ``xs:evidence`` are the matched words in the source (score 1.0). The six group concepts
+   (``skos:topConceptOf``) gather themes and are never assigned.
+3. **By similarity (method "similarity").** A problem no rule themed is compared with every
+   rule-themed problem and with each theme's profile (its labels and definition). Problems are
+   TF-IDF vectors of Han-character 1-3-grams (sublinear tf, smoothed idf, n-grams in more than
+   a fifth of the problems dropped as stop-grams) of the statement and its sub-items, blended
+   with the vector of the measures that address it (the statement is short; the measures name
+   the field in more words). A theme's score is the larger of the nearest-neighbour vote (the
+   summed cosines of the :data:`KNN_K` most similar rule-themed problems that carry it,
+   divided by ``KNN_K``) and the cosine to its profile; the best theme is assigned when its
+   score reaches :data:`SIM_THRESHOLD`, with that score as ``xs:score`` and the problem's own
+   evidence. The threshold is calibrated by leave-one-out on the gold set
+   (``bench/eval_themes.py --calibrate``: each rule-themed problem, its label words masked,
+   against the others). Problems that resemble nothing stay without a theme.
+
+Similarity runs on an inverted index (postings per n-gram) and sums products with
+``numpy.bincount`` a block of queries at a time, so the pass never compares pairs in Python;
+n-gram extraction and weighting are vectorised too. ``ctx.options["themes"]`` may name another
+scheme file (tests, experiments).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+
+from .enrich import EnrichContext, add_span, register
+from .records import stable_id
+from .vocab import XR, XS, ontology_dir
+
+# --- parameters (calibrated on tests/eval/themes_gold.tsv with bench/eval_themes.py) ----------
+
+SIM_THRESHOLD = 0.17  # minimum similarity for a similarity assignment
+SIM_MARGIN = 1.0  # a second theme is kept only when it scores as high as the best
+SIM_MAX_THEMES = 2  # at most this many themes per problem by similarity
+KNN_K = 3  # neighbours in the vote
+MEASURE_WEIGHT = 2.0  # weight of the measures' vector beside the statement's
+NGRAM_MAX = 3
+MAX_DF = 0.2  # n-grams in more than this share of the documents are stop-grams ...
+STOP_MIN_DF = 5  # ... and in more than this many (small corpora keep everything)
+_BLOCK_CELLS = 4_000_000  # query-document scores computed at once (bounds memory) ...
+_BLOCK_PAIRS = 8_000_000  # ... and products summed at once
+
+THEME_PREFIX = str(XS) + "theme-"
+
+# --- normalisation ---------------------------------------------------------------------------
+
+_DROP = frozenset("“”‘’\"'『』「」〝〞‟„«»")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """``text`` normalised for matching, and for each normalised character the index of the
+    original character it came from.
+
+    NFKC per character (full-width letters, digits and punctuation become half-width), ASCII
+    lower-cased, quotes (“”‘’"'『』「」) and white space dropped.
+    """
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch):
+            if c in _DROP or c.isspace():
+                continue
+            out.append(c.lower() if c.isascii() else c)
+            where.append(i)
+    return "".join(out), where
+
+
+def normalise(text: str) -> str:
+    """``text`` as the label matcher sees it (see :func:`normalise_with_map`)."""
+    return normalise_with_map(text)[0]
+
+
+# --- the scheme ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One concept of the scheme, as the tagger needs it."""
+
+    iri: URIRef
+    slug: str  # the part after xs:theme-
+    pref_label: str  # @zh
+    labels: tuple[str, ...]  # prefLabel and altLabels (@zh), as printed in themes.ttl
+    definition: str
+    group: bool  # a top concept: gathers themes, never assigned
+
+
+def themes_path() -> Path:
+    return ontology_dir() / "themes.ttl"
+
+
+@lru_cache(maxsize=4)
+def _parse_scheme(path: str, mtime: float) -> Graph:
+    g = Graph()
+    g.parse(path, format="turtle")
+    return g
+
+
+def load_scheme(path: Path | None = None) -> Graph:
+    """The SKOS scheme (parsed once per file version)."""
+    p = Path(path or themes_path())
+    return _parse_scheme(str(p), p.stat().st_mtime)
+
+
+def _zh(g: Graph, node, prop) -> list[str]:
+    return sorted(str(o) for o in g.objects(node, prop) if isinstance(o, Literal) and o.language == "zh")
+
+
+def load_themes(scheme: Graph | None = None) -> list[Theme]:
+    """The concepts of the scheme, sorted by IRI."""
+    scheme = scheme if scheme is not None else load_scheme()
+    out = []
+    for c in sorted(set(scheme.subjects(RDF.type, SKOS.Concept))):
+        pref = _zh(scheme, c, SKOS.prefLabel)
+        alts = _zh(scheme, c, SKOS.altLabel)
+        defs = _zh(scheme, c, SKOS.definition)
+        group = (c, SKOS.topConceptOf, None) in scheme
+        slug = str(c)[len(THEME_PREFIX):] if str(c).startswith(THEME_PREFIX) else str(c)
+        out.append(Theme(c, slug, pref[0] if pref else "", tuple(pref + alts), " ".join(defs), group))
+    return out
+
+
+_COPIED = (SKOS.inScheme, SKOS.prefLabel, SKOS.altLabel, SKOS.definition, SKOS.broader, SKOS.narrower,
+           SKOS.related, SKOS.topConceptOf, SKOS.hasTopConcept, DCTERMS.description)
+
+
+def copy_scheme(scheme: Graph, g: Graph) -> int:
+    """Copy the concept scheme and its concepts into ``g``; returns the number of triples added."""
+    before = len(g)
+    nodes = set(scheme.subjects(RDF.type, SKOS.Concept)) | set(scheme.subjects(RDF.type, SKOS.ConceptScheme))
+    for node in sorted(nodes):
+        for t in sorted(scheme.objects(node, RDF.type)):
+            if t in (SKOS.Concept, SKOS.ConceptScheme):
+                g.add((node, RDF.type, t))
+        for prop in _COPIED:
+            for o in sorted(scheme.objects(node, prop)):
+                g.add((node, prop, o))
+    return len(g) - before
+
+
+# --- rule: labels ----------------------------------------------------------------------------
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """A regex matching any of ``words``, longest first at each position (a trie as regex)."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        if "" in node:
+            return "(?:" + body + ")?"  # greedy: the longer word is tried first
+        return body
+
+    return build(trie)
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    """A theme label found in a text: ``start``/``end`` index the original (unnormalised) text."""
+
+    slug: str
+    start: int
+    end: int
+    label: str  # the normalised label that matched
+
+
+class LabelMatcher:
+    """Finds the labels of the (non-group) themes in a text, after :func:`normalise`."""
+
+    def __init__(self, themes: Sequence[Theme]):
+        self.by_label: dict[str, tuple[str, ...]] = {}
+        acc: dict[str, set[str]] = defaultdict(set)
+        for t in themes:
+            if t.group:
+                continue
+            for lab in t.labels:
+                n = normalise(lab)
+                if len(n) >= 2:  # a single character never names a theme
+                    acc[n].add(t.slug)
+        self.by_label = {k: tuple(sorted(v)) for k, v in sorted(acc.items())}
+        self.regex = re.compile("(?=(" + _trie_regex(self.by_label) + "))") if self.by_label else None
+
+    def find(self, text: str) -> list[LabelMatch]:
+        """Every theme label in ``text``, sorted by position: the longest label at each
+        position, and none that lies inside a longer one found elsewhere (应景式 inside
+        应景式招商, 重招轻管 inside 招商引资重招轻管). Offsets index ``text`` itself; a quote that
+        opens or closes inside the matched words is taken in with its partner (落实“三转”)."""
+        if self.regex is None or not text:
+            return []
+        norm, where = normalise_with_map(text)
+        raw = []
+        for m in self.regex.finditer(norm):
+            lab = m.group(1)
+            if lab:
+                raw.append((m.start(), m.start() + len(lab), lab))
+        kept = []
+        for s, e, lab in raw:
+            if any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in raw):
+                continue
+            start, end = _balance_quotes(text, where[s], where[e - 1] + 1)
+            for slug in self.by_label[lab]:
+                kept.append(LabelMatch(slug, start, end, lab))
+        return sorted(kept, key=lambda m: (m.start, m.end, m.slug))
+
+
+_OPENING, _CLOSING = "“‘『「", "”’』」"
+
+
+def _balance_quotes(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen ``text[start:end]`` by the partner of a quote left open or closed inside it."""
+    seg = text[start:end]
+    opened = sum(seg.count(c) for c in _OPENING) - sum(seg.count(c) for c in _CLOSING)
+    if opened > 0 and end < len(text) and text[end] in _CLOSING:
+        end += 1
+    elif opened < 0 and start > 0 and text[start - 1] in _OPENING:
+        start -= 1
+    for q in "\"'":  # straight quotes open and close alike: take the one beside the words
+        if seg.count(q) % 2:
+            if end < len(text) and text[end] == q:
+                end += 1
+            elif start > 0 and text[start - 1] == q:
+                start -= 1
+    return start, end
+
+
+# --- the problems as the pass sees them ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """A text of the graph and where it starts in a source document (``None`` if not found)."""
+
+    text: str
+    doc: URIRef | None
+    offset: int
+
+
+@dataclass
+class ProblemView:
+    """A problem as the pass reads it from the graph."""
+
+    iri: URIRef
+    text: Anchored
+    parts: list[Anchored] = field(default_factory=list)
+    category: Anchored | None = None
+    evidence: tuple[URIRef, int, int] | None = None
+    measures: str = ""  # the texts of the measures that address it, in printed order
+
+    def sim_text(self) -> str:
+        """What the similarity compares beside the measures: the statement and its sub-items
+        (not the heading, which the problems of one category share)."""
+        return "\n".join([self.text.text] + [p.text for p in self.parts])
+
+
+def _anchor(text: str, ev: tuple[URIRef, int, int] | None, ctx: EnrichContext) -> Anchored:
+    """Locate ``text`` in the source through its node's evidence span ``ev``."""
+    if ev is None or not text:
+        return Anchored(text, None, 0)
+    doc, s, e = ev
+    src = ctx.text_of(doc)
+    if src[s : s + len(text)] == text:
+        return Anchored(text, doc, s)
+    k = src.find(text, s, max(e, s + len(text)))
+    if k >= 0:
+        return Anchored(text, doc, k)
+    # the stored text differs from the source (e.g. joined lines): match in the span itself
+    return Anchored(src[s:e], doc, s) if src[s:e] else Anchored(text, None, 0)
+
+
+def _first_evidence(g: Graph, nodes: set) -> dict[URIRef, tuple[URIRef, int, int]]:
+    """:func:`pipeline.enrich.evidence_of` for many nodes at once (one pass over the spans)."""
+    from .vocab import OA
+
+    wanted: dict[URIRef, list[URIRef]] = defaultdict(list)
+    for node, sp in g.subject_objects(XS.evidence):
+        if node in nodes:
+            wanted[node].append(sp)
+    spans = {sp for sps in wanted.values() for sp in sps}
+    doc = {s: o for s, o in g.subject_objects(XS.inDocument) if s in spans}
+    start = {s: int(o) for s, o in g.subject_objects(OA.start) if s in spans}
+    end = {s: int(o) for s, o in g.subject_objects(OA.end) if s in spans}
+    out = {}
+    for node, sps in wanted.items():
+        cands = [(start[sp], end[sp], doc[sp]) for sp in sps if sp in doc and sp in start and sp in end]
+        if cands:
+            s, e, d = min(cands, key=lambda c: (c[0], c[1], str(c[2])))
+            out[node] = (d, s, e)
+    return out
+
+
+def collect_problems(g: Graph, ctx: EnrichContext) -> list[ProblemView]:
+    """Every ``xs:Problem`` with its text, sub-items, category heading and measures, sorted
+    by IRI. The graph is read predicate by predicate (not node by node): fast on big graphs."""
+    problems = sorted(set(g.subjects(RDF.type, XS.Problem)))
+    pset = set(problems)
+    parts: dict[URIRef, list[URIRef]] = defaultdict(list)
+    for q, owner in g.subject_objects(XS.partOf):
+        if owner in pset:
+            parts[owner].append(q)
+    measures: dict[URIRef, list[URIRef]] = defaultdict(list)
+    for m, owner in g.subject_objects(XS.addresses):
+        if owner in pset:
+            measures[owner].append(m)
+    category = {p: c for p, c in g.subject_objects(XS.inCategory) if p in pset}
+    texts = {n: str(o) for n, o in g.subject_objects(XS.text)}
+    position = {n: int(o) for n, o in g.subject_objects(XS.position) if isinstance(o, Literal)}
+    nodes = pset | {q for qs in parts.values() for q in qs} | set(category.values())
+    ev = _first_evidence(g, nodes)
+    cats: dict[URIRef, Anchored] = {}
+    out = []
+    for p in problems:
+        view = ProblemView(p, _anchor(texts.get(p, ""), ev.get(p), ctx), evidence=ev.get(p))
+        for q in sorted(parts.get(p, []), key=lambda q: (ev[q][1] if q in ev else -1, str(q))):
+            view.parts.append(_anchor(texts.get(q, ""), ev.get(q), ctx))
+        cat = category.get(p)
+        if cat is not None:
+            if cat not in cats:
+                cats[cat] = _anchor(str(g.value(cat, RDFS.label) or ""), ev.get(cat), ctx)
+            view.category = cats[cat]
+        ms = sorted(measures.get(p, []), key=lambda m: (position.get(m, 0), str(m)))
+        view.measures = "\n".join(texts.get(m, "") for m in ms)
+        out.append(view)
+    return out
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A theme given to a problem, with why."""
+
+    problem: URIRef
+    slug: str
+    method: str  # "label" or "similarity"
+    score: float
+    spans: tuple[tuple[URIRef, int, int], ...]  # (document, start, end) of the evidence
+
+
+def rule_assignments(problems: Sequence[ProblemView], matcher: LabelMatcher) -> list[Assignment]:
+    """Themes named by a label in a problem's words, its sub-items or its category heading."""
+    out = []
+    for pv in problems:
+        own: dict[str, list] = defaultdict(list)
+        for a in [pv.text] + pv.parts:
+            if a.doc is None:
+                continue
+            for m in matcher.find(a.text):
+                own[m.slug].append((a.doc, a.offset + m.start, a.offset + m.end))
+        heading: dict[str, list] = defaultdict(list)
+        if pv.category is not None and pv.category.doc is not None:
+            for m in matcher.find(pv.category.text):
+                heading[m.slug].append((pv.category.doc, pv.category.offset + m.start, pv.category.offset + m.end))
+        for slug in sorted(set(own) | set(heading)):
+            spans = own.get(slug) or heading[slug]
+            out.append(Assignment(pv.iri, slug, "label", 1.0, tuple(sorted(set(spans)))))
+    return out
+
+
+# --- similarity ------------------------------------------------------------------------------
+
+_FOLD = str.maketrans({c: None for c in _DROP | {"\x00"}})  # NUL separates documents below
+
+
+def fold(text: str) -> str:
+    """Fast normalisation for n-grams: NFKC of the whole text, quotes dropped (line breaks and
+    other non-Han characters stay: they separate n-grams)."""
+    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+
+
+def han_ngrams(text: str, n_max: int = NGRAM_MAX) -> Counter:
+    """Counts of the 1..``n_max``-grams of Han characters in ``text`` (after :func:`fold`);
+    n-grams never cross a non-Han character. The reference for :class:`TfidfModel`."""
+    grams: Counter = Counter()
+    for run in _HAN.findall(fold(text)):
+        for n in range(1, n_max + 1):
+            for i in range(len(run) - n + 1):
+                grams[run[i : i + n]] += 1
+    return grams
+
+
+def _is_han(cp: np.ndarray) -> np.ndarray:
+    return ((cp >= 0x3400) & (cp <= 0x4DBF)) | ((cp >= 0x4E00) & (cp <= 0x9FFF)) | ((cp >= 0xF900) & (cp <= 0xFAFF))
+
+
+def _gram_keys(texts: Sequence[str], n_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """(document index, n-gram key) of every Han n-gram occurrence in ``texts``, vectorised.
+
+    A key packs up to three code points (plus one, 21 bits each), so keys of different
+    lengths never collide and sort like their strings within one length.
+    """
+    joined = "\x00".join(fold(t) for t in texts)
+    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    if cp.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    han = _is_han(cp)
+    doc = np.cumsum(cp == 0)
+    docs, keys = [], []
+    for n in range(1, n_max + 1):
+        m = cp.size - n + 1
+        if m <= 0:
+            break
+        ok = han[:m].copy()
+        key = cp[:m] + 1
+        for j in range(1, n):
+            ok &= han[j : j + m]
+            key = (key << 21) | (cp[j : j + m] + 1)
+        docs.append(doc[:m][ok])
+        keys.append(key[ok])
+    return np.concatenate(docs), np.concatenate(keys)
+
+
+def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of a sorted array and how often each occurs (``np.unique`` with
+    counts, by sorting: numpy's hash-based unique is several times slower here)."""
+    if sorted_keys.size == 0:
+        return sorted_keys, np.zeros(0, np.int64)
+    first = np.empty(sorted_keys.size, dtype=bool)
+    first[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return sorted_keys[starts], np.diff(np.append(starts, sorted_keys.size))
+
+
+@dataclass(frozen=True)
+class SparseRows:
+    """Rows of a sparse matrix in CSR form (``indptr``, ``indices``, ``data``), numpy only."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.indptr) - 1
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.indptr[i], self.indptr[i + 1]
+        return self.indices[a:b], self.data[a:b]
+
+    def take(self, rows: Sequence[int]) -> SparseRows:
+        parts = [self.row(i) for i in rows]
+        lens = np.array([len(ix) for ix, _ in parts], dtype=np.int64)
+        ptr = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum(lens, out=ptr[1:])
+        if not parts:
+            return SparseRows(ptr, np.zeros(0, np.int64), np.zeros(0, np.float64))
+        return SparseRows(ptr, np.concatenate([ix for ix, _ in parts]), np.concatenate([w for _, w in parts]))
+
+    @staticmethod
+    def from_triples(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, unique: bool = False) -> SparseRows:
+        """Sum duplicate (row, col) entries, sort, and L2-normalise every row (``unique``: the
+        entries are already distinct and sorted by row, then column)."""
+        if rows.size and not unique:
+            span = int(cols.max()) + 1
+            key = rows * span + cols
+            order = np.argsort(key, kind="stable")
+            uniq, counts = _runs(key[order])
+            vals = np.add.reduceat(vals[order], np.cumsum(counts) - counts)
+            rows, cols = uniq // span, uniq % span
+        norms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=n_rows))
+        vals = vals / np.where(norms[rows] > 0, norms[rows], 1.0)
+        ptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_rows), out=ptr[1:])
+        return SparseRows(ptr, cols.astype(np.int64), vals.astype(np.float64))
+
+
+def blend(a: SparseRows, b: SparseRows, weight_b: float) -> SparseRows:
+    """Row-wise ``normalise(a + weight_b * b)`` of two matrices with the same rows."""
+    ra = np.repeat(np.arange(a.n_rows), np.diff(a.indptr))
+    rb = np.repeat(np.arange(b.n_rows), np.diff(b.indptr))
+    return SparseRows.from_triples(
+        np.concatenate([ra, rb]), np.concatenate([a.indices, b.indices]),
+        np.concatenate([a.data, weight_b * b.data]), a.n_rows,
+    )
+
+
+class TfidfModel:
+    """TF-IDF over Han 1..n-grams: sublinear term frequency, smoothed IDF, L2-normalised rows.
+
+    N-grams found in more than ``max_df`` of the fitting documents (and in more than
+    ``STOP_MIN_DF`` of them) are stop-grams (整改, 工作, 问题 …) and left out, as sklearn's
+    ``max_df`` does. Everything is vectorised with numpy.
+    """
+
+    def __init__(self, docs: Sequence[str], n_max: int = NGRAM_MAX, max_df: float | None = None):
+        self.n_max = n_max
+        dids, keys = _gram_keys(docs, n_max)
+        self._fit(dids, keys, len(docs), MAX_DF if max_df is None else max_df)
+
+    @classmethod
+    def from_grams(cls, dids: np.ndarray, keys: np.ndarray, n_docs: int, n_max: int = NGRAM_MAX) -> TfidfModel:
+        """A model fitted on n-grams already extracted by :func:`_gram_keys`."""
+        model = cls.__new__(cls)
+        model.n_max = n_max
+        model._fit(dids, keys, n_docs, MAX_DF)
+        return model
+
+    def _fit(self, dids: np.ndarray, keys: np.ndarray, n: int, max_df: float) -> None:
+        vocab, _ = _runs(np.sort(keys))
+        inv = np.searchsorted(vocab, keys)
+        pairs, _ = _runs(np.sort(inv * max(n, 1) + dids))
+        df = np.bincount(pairs // max(n, 1), minlength=len(vocab))
+        keep = df <= max(max_df * n, STOP_MIN_DF)
+        self.keys = vocab[keep]  # sorted n-gram keys
+        self.idf = np.log((1.0 + n) / (1.0 + df[keep])) + 1.0
+        self.n_features = len(self.keys)
+
+    def weigh(self, dids: np.ndarray, keys: np.ndarray, n_rows: int) -> SparseRows:
+        """The TF-IDF rows of n-grams extracted by :func:`_gram_keys` (unknown ones ignored)."""
+        empty = np.zeros(0, np.int64)
+        if keys.size == 0 or self.n_features == 0:
+            return SparseRows.from_triples(empty, empty, np.zeros(0), n_rows)
+        pos = np.minimum(np.searchsorted(self.keys, keys), self.n_features - 1)
+        known = self.keys[pos] == keys
+        key = dids[known] * self.n_features + pos[known]
+        uniq, counts = _runs(np.sort(key))
+        cols = uniq % self.n_features
+        vals = (1.0 + np.log(counts)) * self.idf[cols]
+        return SparseRows.from_triples(uniq // self.n_features, cols, vals, n_rows, unique=True)
+
+    def transform(self, texts: Sequence[str]) -> SparseRows:
+        dids, keys = _gram_keys(texts, self.n_max)
+        return self.weigh(dids, keys, len(texts))
+
+
+def cosine(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
+    """Cosine of two L2-normalised sparse vectors ``(ids, weights)``."""
+    common, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+    return float(np.dot(a[1][ia], b[1][ib])) if len(common) else 0.0
+
+
+def ngram_cosine(a: str, b: str, n_max: int = NGRAM_MAX) -> float:
+    """Cosine of two strings under a TF-IDF model fitted on just the two of them (no
+    stop-grams)."""
+    m = TfidfModel([a, b], n_max, max_df=1.0)
+    v = m.transform([a, b])
+    return cosine(v.row(0), v.row(1))
+
+
+class InvertedIndex:
+    """Postings (document ids and weights per feature) of the rows of a matrix."""
+
+    def __init__(self, docs: SparseRows, n_features: int):
+        self.n_docs = docs.n_rows
+        rows = np.repeat(np.arange(docs.n_rows), np.diff(docs.indptr))
+        order = np.argsort(docs.indices, kind="stable")
+        self.docs = rows[order]
+        self.weights = docs.data[order]
+        self.ptr = np.zeros(n_features + 1, dtype=np.int64)
+        np.cumsum(np.bincount(docs.indices, minlength=n_features), out=self.ptr[1:])
+
+    def cosines(self, queries: SparseRows) -> Iterable[tuple[int, np.ndarray]]:
+        """Yield ``(first query, block)`` with ``block[i, j]`` = cosine of query ``first + i``
+        and document ``j``: products summed with ``numpy.bincount`` over the postings of each
+        query feature, a block of queries at a time. A block holds at most ``_BLOCK_CELLS``
+        scores and ``_BLOCK_PAIRS`` products (bounded memory), and at least one query."""
+        nd = max(self.n_docs, 1)
+        plen = self.ptr[queries.indices + 1] - self.ptr[queries.indices]
+        csum = np.concatenate([[0], np.cumsum(plen)])
+        per_query = np.cumsum(csum[queries.indptr[1:]] - csum[queries.indptr[:-1]])  # products so far
+        step = max(1, _BLOCK_CELLS // nd)
+        q0 = 0
+        while q0 < queries.n_rows:
+            done = per_query[q0 - 1] if q0 else 0
+            q1 = int(np.searchsorted(per_query, done + _BLOCK_PAIRS, side="right"))
+            q1 = min(max(q1, q0 + 1), q0 + step, queries.n_rows)
+            a, b = queries.indptr[q0], queries.indptr[q1]
+            qi = np.repeat(np.arange(q1 - q0), np.diff(queries.indptr[q0 : q1 + 1]))
+            gi, qw = queries.indices[a:b], queries.data[a:b]
+            starts, lens = self.ptr[gi], plen[a:b]
+            total = int(lens.sum())
+            if total == 0:
+                yield q0, np.zeros((q1 - q0, self.n_docs))
+            else:
+                offs = np.arange(total) - np.repeat(np.cumsum(lens) - lens - starts, lens)
+                key = np.repeat(qi, lens) * nd + self.docs[offs]
+                sums = np.bincount(key, weights=np.repeat(qw, lens) * self.weights[offs], minlength=(q1 - q0) * nd)
+                yield q0, sums.reshape(q1 - q0, nd)[:, : self.n_docs]
+            q0 = q1
+
+
+def theme_scores(
+    queries: SparseRows,
+    seeds: SparseRows,
+    seed_themes: Sequence[Iterable[int]],
+    profiles: SparseRows,
+    n_features: int,
+    *,
+    k: int = KNN_K,
+    exclude: Sequence[int] | None = None,
+) -> np.ndarray:
+    """``scores[i, t]``: the similarity of query ``i`` to theme ``t``.
+
+    The larger of (a) the nearest-neighbour vote: the summed cosines of the query's ``k``
+    most similar seeds that carry ``t``, divided by ``k`` (a theme carried by all ``k``
+    neighbours scores their mean similarity), and (b) the cosine to the theme's profile.
+    ``exclude[i]`` is a seed that query ``i`` must not see (itself, when calibrating by
+    leave-one-out), or -1.
+    """
+    nt = profiles.n_rows
+    out = np.zeros((queries.n_rows, nt))
+    if seeds.n_rows:
+        member = np.zeros((seeds.n_rows, nt))
+        for j, ts in enumerate(seed_themes):
+            member[j, list(ts)] = 1.0
+        kk = min(k, seeds.n_rows)
+        index = InvertedIndex(seeds, n_features)
+        for q0, block in index.cosines(queries):
+            if exclude is not None:
+                ex = np.asarray(exclude[q0 : q0 + len(block)])
+                rows = np.nonzero(ex >= 0)[0]
+                block[rows, ex[rows]] = -1.0
+            # the k best seeds per row; ties go to the lower seed index (stable, deterministic)
+            top = np.argsort(-block, axis=1, kind="stable")[:, :kk]
+            sims = np.clip(np.take_along_axis(block, top, axis=1), 0.0, None)
+            out[q0 : q0 + len(block)] = np.einsum("qk,qkt->qt", sims, member[top]) / k
+    pindex = InvertedIndex(profiles, n_features)
+    for q0, block in pindex.cosines(queries):
+        out[q0 : q0 + len(block)] = np.maximum(out[q0 : q0 + len(block)], block)
+    return out
+
+
+@dataclass
+class SimilaritySpace:
+    """The vectors the similarity step compares, fitted on one corpus.
+
+    A problem is represented by its statement (with sub-items) blended with the measures
+    that address it (weight :data:`MEASURE_WEIGHT`): the statement is short, the measures
+    name the field in more words (档案馆, 调档流程 for an archive complaint). IDF is fitted on
+    the problems (statement and measures as one document) and the theme profiles.
+    """
+
+    model: TfidfModel
+    slugs: list[str]
+    problems: SparseRows  # one row per problem given to fit()
+    profiles: SparseRows  # one row per assignable theme (labels and definition)
+
+    @classmethod
+    def fit(cls, statements: Sequence[str], measures: Sequence[str], themes: Sequence[Theme]) -> SimilaritySpace:
+        assignable = [t for t in themes if not t.group]
+        profiles = ["\n".join(t.labels) + "\n" + t.definition for t in assignable]
+        n = len(statements)
+        ds, ks = _gram_keys(statements, NGRAM_MAX)
+        dm, km = _gram_keys(measures, NGRAM_MAX)
+        dp, kp = _gram_keys(profiles, NGRAM_MAX)
+        model = TfidfModel.from_grams(np.concatenate([ds, dm, dp + n]), np.concatenate([ks, km, kp]), n + len(profiles))
+        vecs = blend(model.weigh(ds, ks, n), model.weigh(dm, km, n), MEASURE_WEIGHT)
+        return cls(model, [t.slug for t in assignable], vecs, model.weigh(dp, kp, len(profiles)))
+
+    def vectors(self, statements: Sequence[str], measures: Sequence[str]) -> SparseRows:
+        """Vectors of other problems in this space (e.g. with words masked, to calibrate)."""
+        return blend(self.model.transform(statements), self.model.transform(measures), MEASURE_WEIGHT)
+
+
+def similarity_candidates(
+    problems: Sequence[ProblemView], themes: Sequence[Theme], rule: Sequence[Assignment]
+) -> dict[URIRef, list[tuple[float, str]]]:
+    """For each problem without a rule theme: every theme's similarity (:func:`theme_scores`),
+    best first, against the rule-themed problems and the theme profiles."""
+    tagged: dict[URIRef, set[str]] = defaultdict(set)
+    for a in rule:
+        tagged[a.problem].add(a.slug)
+    if all(pv.iri in tagged for pv in problems):
+        return {}
+    space = SimilaritySpace.fit([pv.sim_text() for pv in problems], [pv.measures for pv in problems], themes)
+    col = {s: k for k, s in enumerate(space.slugs)}
+    seeds = [i for i, pv in enumerate(problems) if pv.iri in tagged]
+    queries = [i for i, pv in enumerate(problems) if pv.iri not in tagged]
+    scores = theme_scores(
+        space.problems.take(queries), space.problems.take(seeds),
+        [[col[s] for s in sorted(tagged[problems[i].iri]) if s in col] for i in seeds],
+        space.profiles, space.model.n_features,
+    )
+    out = {}
+    for r, i in enumerate(queries):
+        row = [(round(float(v), 4), s) for v, s in zip(scores[r], space.slugs)]
+        out[problems[i].iri] = sorted(row, key=lambda x: (-x[0], x[1]))
+    return out
+
+
+def similarity_assignments(
+    problems: Sequence[ProblemView],
+    candidates: dict[URIRef, list[tuple[float, str]]],
+    threshold: float = SIM_THRESHOLD,
+    margin: float = SIM_MARGIN,
+    max_themes: int = SIM_MAX_THEMES,
+) -> list[Assignment]:
+    """The best theme(s) of each candidate list: the first when its score reaches
+    ``threshold``, the next ones too when they also reach it and ``margin`` times the best."""
+    out = []
+    for pv in problems:
+        cands = candidates.get(pv.iri)
+        if not cands or pv.evidence is None:
+            continue
+        top = cands[0][0]
+        if top < threshold:
+            continue
+        for score, slug in cands[:max_themes]:
+            if score >= threshold and score >= margin * top:
+                out.append(Assignment(pv.iri, slug, "similarity", score, (pv.evidence,)))
+    return out
+
+
+# --- the pass --------------------------------------------------------------------------------
+
+
+def assignment_iri(problem: URIRef, slug: str) -> URIRef:
+    return XR[stable_id("themeassignment", str(problem)[len(str(XR)):], slug)]
+
+
+def emit(g: Graph, ctx: EnrichContext, assignments: Sequence[Assignment]) -> None:
+    """Add ``xs:theme`` and the ``xs:ThemeAssignment`` node of each assignment."""
+    for a in sorted(assignments, key=lambda a: (str(a.problem), a.slug)):
+        concept = URIRef(THEME_PREFIX + a.slug)
+        node = assignment_iri(a.problem, a.slug)
+        g.add((a.problem, XS.theme, concept))
+        g.add((node, RDF.type, XS.ThemeAssignment))
+        g.add((node, XS.problem, a.problem))
+        g.add((node, XS.concept, concept))
+        g.add((node, XS.method, Literal(a.method)))
+        g.add((node, XS.score, Literal(Decimal(str(round(a.score, 4))), datatype=XSD.decimal)))
+        for doc, s, e in a.spans:
+            g.add((node, XS.evidence, add_span(g, doc, s, e, ctx.text_of(doc))))
+
+
+@dataclass
+class ThemeResult:
+    rule: list[Assignment]
+    similarity: list[Assignment]
+    candidates: dict[URIRef, list[tuple[float, str]]]
+
+
+def tag_problems(g: Graph, ctx: EnrichContext, scheme: Graph | None = None) -> ThemeResult:
+    """The pure part of the pass: what themes the problems of ``g`` get (nothing is added)."""
+    themes = load_themes(scheme)
+    problems = collect_problems(g, ctx)
+    rule = rule_assignments(problems, LabelMatcher(themes))
+    cands = similarity_candidates(problems, themes, rule)
+    return ThemeResult(rule, similarity_assignments(problems, cands), cands)
+
+
+@register("themes", 20)
+def themes_pass(g: Graph, ctx: EnrichContext) -> None:
+    """Copy the scheme into the graph and tag every problem (see the module docstring)."""
+    scheme = load_scheme(ctx.options.get("themes"))
+    copy_scheme(scheme, g)
+    res = tag_problems(g, ctx, scheme)
+    emit(g, ctx, res.rule + res.similarity)
