@@ -340,7 +340,7 @@ def run_build(
     report = RunReport(states, graph)
     report.cache = {"hits": cache.hits, "misses": cache.misses}
     ectx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good}, options=options)
-    enrich(graph, ectx)
+    enrich(graph, ectx, options.get("passes"))  # None: every registered pass
     report.build_issues.extend(ectx.issues)
     report.texts = ectx.texts
     write_outputs(report, out, html=html, shacl=shacl)
