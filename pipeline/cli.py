@@ -77,6 +77,11 @@ def cmd_build(args) -> int:
     )
     if progress:
         progress.done()
+    if args.store:
+        from .store import write_store
+
+        st = write_store(report.graph, args.store)
+        print(f"图谱存储 (store): {args.store} — {st}")
     d = report.as_dict()
     c = d["counts"]
     for issue in report.issues:
@@ -203,6 +208,24 @@ def cmd_diff(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .serve import serve
+
+    if not args.allow_remote and args.host not in ("127.0.0.1", "localhost", "::1"):
+        raise UsageError("只在本机监听;如需对外服务请加 --allow-remote (bound to localhost unless --allow-remote)")
+    print(f"SPARQL 端点 (endpoint): http://{args.host}:{args.port}/query  ({'可写 writable' if args.writable else '只读 read-only'}); Ctrl-C 停止")
+    serve(args.graph, args.host, args.port, read_only=not args.writable)
+    return 0
+
+
+def cmd_push(args) -> int:
+    from .serve import auth_from_env, push
+
+    res = push(args.graph, args.endpoint, graph_iri=args.graph_iri, auth=auth_from_env(), replace=not args.add)
+    print(f"已推送 (pushed): {res}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="xunshi", description="巡视巡察整改通报 → 知识图谱 (inspection-rectification bulletins → RDF knowledge graph)")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -215,6 +238,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--max-bytes", type=int, default=200_000_000, help="skip files larger than this (E007)")
     b.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
     b.add_argument("--decisions", help="analysts' decisions file (default: decisions.tsv among the inputs)")
+    b.add_argument("--store", help="also write an on-disk Oxigraph store (one named graph per document) to this folder")
     b.add_argument("-j", "--workers", type=int, default=1, help="processes for ingest, segment and extract (same output)")
     b.add_argument("--no-cache", action="store_true", help="reprocess every file (ignore OUT/.cache)")
     b.add_argument("-q", "--quiet", action="store_true")
@@ -246,6 +270,21 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--format", "-f", default="table", choices=["table", "csv"])
     d.add_argument("--csv", help="also write the table to this CSV file (UTF-8 with BOM)")
     d.set_defaults(func=cmd_diff)
+
+    sv = sub.add_parser("serve", help="SPARQL 端点 (SPARQL 1.1 endpoint over a graph folder or store)")
+    sv.add_argument("graph", nargs="?", default="graphs", help="graph folder or store folder (default: graphs)")
+    sv.add_argument("--port", type=int, default=7878)
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    sv.add_argument("--writable", action="store_true", help="accept /update and Graph Store writes")
+    sv.set_defaults(func=cmd_serve)
+
+    pu = sub.add_parser("push", help="推送到 SPARQL 图存储端点 (load the graph into a Graph Store Protocol endpoint)")
+    pu.add_argument("--endpoint", required=True, help="e.g. http://127.0.0.1:7878/store, Fuseki …/DATASET/data")
+    pu.add_argument("--graph", default="graphs", help="graph folder, file or store (default: graphs)")
+    pu.add_argument("--graph-iri", help="target named graph (default: the default graph)")
+    pu.add_argument("--add", action="store_true", help="POST (add) instead of PUT (replace)")
+    pu.set_defaults(func=cmd_push)
 
     val = sub.add_parser("validate", help="SHACL 校验 (validate a built graph)")
     val.add_argument("--graph", default="graphs")

@@ -1,0 +1,754 @@
+"""A persistent on-disk graph store (Oxigraph, through ``pyoxigraph``): one named graph per
+source document, so a changed or deleted document replaces exactly its own triples.
+
+rdflib in memory stays the default for small corpora (``xunshi query`` parses ``graphs/``);
+the store is for corpora where parsing Turtle and rdflib's SPARQL engine become the cost.
+
+Layout of a store folder::
+
+    STORE/oxigraph/        the Oxigraph (RocksDB) database
+    STORE/manifest.json    one entry per named graph: kind, triple count, SHA-256 of its content
+
+Named graphs
+    * ``<xr:doc-…>`` — one per ``xs:SourceDocument``, named by the document's IRI;
+    * ``xr:graph-corpus`` — facts that belong to no single document (see :func:`partition`);
+    * ``xr:graph-ontology`` — ``ontology/xunshi.ttl`` and ``themes.ttl`` (status and class labels,
+      as ``xunshi query`` loads them), less the triples the data graphs already hold.
+
+Every data triple is in exactly one named graph; queries run over their union
+(``use_default_graph_as_union``), so they see the same graph the rdflib path sees. Oxigraph
+keeps typed numbers canonical: an ``xsd:decimal`` written ``1.0`` comes back as ``1`` (same
+value; the rdflib path keeps the lexical form).
+
+The partition rule (:func:`partition`)
+    1. A span's document is its ``xs:inDocument``; a ``xs:SourceDocument``'s document is itself.
+    2. A node's *home* is the set of documents of the spans it points to (``xs:evidence``,
+       ``xs:statusEvidence``, ``xs:recurrenceEvidence`` … — any property whose object is a span).
+       A node with no span of its own inherits the homes of the nodes it points to (one step,
+       ``rdf:type`` excluded): an ``xs:IssueLink`` between two problems of one document is that
+       document's. Nodes with no home (themes, rounds) are corpus-level.
+    3. A triple goes to
+       * the span's document when its subject is a span or a document, or its object is a span
+         (so a node shared by two documents keeps each document's evidence in that document);
+       * the subject's document when the subject has exactly one home, unless the object is a
+         node homed in exactly one *other* document (a cross-document link such as
+         ``xs:sameIssueAs``: corpus);
+       * ``xr:graph-corpus`` otherwise (nodes shared by several documents, e.g. one policy
+         cited in two files; corpus-level nodes).
+
+Parameters of named queries are bound with a ``VALUES`` block built from pyoxigraph term
+objects (their N-Triples serialisation, which escapes everything), injected right after the
+``{`` that opens the query's ``WHERE`` group, and that of every sub-select mentioning the
+variable — sub-selects see the value too, as with rdflib's ``initBindings``. pyoxigraph's
+own ``substitutions`` (SEP-0007) only accepts projected variables, and the named queries'
+filter parameters (``?unit_label`` …) are not projected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.namespace import RDF, XSD
+from rdflib.query import Result
+from rdflib.term import Identifier
+
+from pipeline.errors import UsageError
+from pipeline.query import load_query, query_params, query_variables, to_term
+from pipeline.vocab import PREFIXES, XR, XS, ontology_dir
+
+STORE_FORMAT = "xunshi-store/1"
+DB_DIR = "oxigraph"
+MANIFEST = "manifest.json"
+CORPUS_GRAPH = XR["graph-corpus"]
+ONTOLOGY_GRAPH = XR["graph-ontology"]
+ONTOLOGY_FILES = ("xunshi.ttl", "themes.ttl")
+
+_XSD_STRING = str(XSD.string)
+
+
+class StoreError(UsageError):
+    """A store or endpoint problem, with a code (reported on one line, like :class:`UsageError`).
+
+    Codes: E080 not a store; E081 store locked or unreadable; E082 bad parameter value;
+    E083 SPARQL the store cannot run.
+    """
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(f"{code}: {message}")
+
+
+# ---------------------------------------------------------------- terms
+
+
+class _Terms:
+    """rdflib → pyoxigraph terms, IRIs cached (a graph repeats its predicates and nodes)."""
+
+    def __init__(self) -> None:
+        self.iris: dict[str, ox.NamedNode] = {}
+
+    def iri(self, value: str) -> ox.NamedNode:
+        got = self.iris.get(value)
+        if got is None:
+            got = self.iris[value] = ox.NamedNode(value)
+        return got
+
+    def term(self, t: Identifier):
+        if isinstance(t, URIRef):
+            return self.iri(str(t))
+        if isinstance(t, Literal):
+            if t.language:
+                return ox.Literal(str(t), language=t.language)
+            if t.datatype is not None and str(t.datatype) != _XSD_STRING:
+                return ox.Literal(str(t), datatype=self.iri(str(t.datatype)))
+            return ox.Literal(str(t))
+        if isinstance(t, BNode):
+            return ox.BlankNode(str(t))
+        raise TypeError(f"not an RDF term: {t!r}")
+
+
+def to_ox(term: Identifier):
+    """One rdflib term as a pyoxigraph term (``xsd:string`` literals become simple literals)."""
+    return _Terms().term(term)
+
+
+def from_ox(term) -> Identifier | None:
+    """One pyoxigraph term as an rdflib term (simple literals without a datatype, as rdflib
+    parses them), ``None`` for an unbound value."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        return Literal(term.value, datatype=None if dt == _XSD_STRING else URIRef(dt))
+    raise TypeError(f"unsupported term in a result: {term!r}")  # RDF-star triples: not produced
+
+
+# ---------------------------------------------------------------- partition
+
+
+def partition(graph: Graph) -> dict[URIRef, list[tuple]]:
+    """Split ``graph`` into named graphs by the rule in the module docstring.
+
+    Returns graph IRI → triples (rdflib terms), document graphs and :data:`CORPUS_GRAPH`
+    (present only when non-empty). Every triple of ``graph`` is in exactly one of them.
+    """
+    triples = list(graph.triples((None, None, None)))
+    span_doc: dict = {}
+    docs: set = set()
+    for s, _p, o in graph.triples((None, XS.inDocument, None)):
+        span_doc[s] = o
+        docs.add(o)
+    docs.update(graph.subjects(RDF.type, XS.SourceDocument))
+
+    home: dict = defaultdict(set)
+    for d in docs:
+        home[d].add(d)
+    for sp, d in span_doc.items():
+        home[sp].add(d)
+    for s, _p, o in triples:
+        if o in span_doc and s not in span_doc:
+            home[s].add(span_doc[o])
+    inherited: dict = defaultdict(set)
+    for s, p, o in triples:
+        if s not in home and p != RDF.type and o in home:
+            inherited[s] |= home[o]
+    for s, hs in inherited.items():
+        home[s] = hs
+
+    out: dict[URIRef, list[tuple]] = defaultdict(list)
+    for s, p, o in triples:
+        if s in span_doc:
+            target = span_doc[s]
+        elif s in docs:
+            target = s
+        elif o in span_doc:
+            target = span_doc[o]
+        else:
+            hs = home.get(s)
+            target = CORPUS_GRAPH
+            if hs and len(hs) == 1:
+                ho = home.get(o) if not isinstance(o, Literal) else None
+                if not ho or len(ho) > 1 or ho == hs:
+                    target = next(iter(hs))
+        out[target].append((s, p, o))
+    return dict(out)
+
+
+_NT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
+_NT_SPECIAL = re.compile(r'[\\"\n\r]')
+
+
+class NTriples:
+    """N-Triples lines of rdflib triples (IRIs cached), the form the store is loaded from and
+    the content digests are computed over. ``xsd:string`` literals are written as simple
+    literals, as Oxigraph stores them."""
+
+    def __init__(self) -> None:
+        self.iris: dict = {}
+
+    def term(self, t) -> str:
+        if isinstance(t, URIRef):
+            got = self.iris.get(t)
+            if got is None:
+                got = self.iris[t] = f"<{t}>"
+            return got
+        if isinstance(t, Literal):
+            lex = '"' + _NT_SPECIAL.sub(lambda m: _NT_ESCAPES[m.group()], str(t)) + '"'
+            if t.language:
+                return f"{lex}@{t.language}"
+            if t.datatype is not None and str(t.datatype) != _XSD_STRING:
+                return f"{lex}^^{self.term(t.datatype)}"
+            return lex
+        if isinstance(t, BNode):
+            return f"_:{t}"
+        raise TypeError(f"not an RDF term: {t!r}")
+
+    def line(self, s, p, o) -> str:
+        return f"{self.term(s)} {self.term(p)} {self.term(o)} ."
+
+
+def _digest(lines: list[str]) -> str:
+    """SHA-256 over the sorted N-Triples lines: same triples → same digest, any order."""
+    h = hashlib.sha256()
+    for line in sorted(lines):
+        h.update(line.encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- the store folder
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """What a write or a removal did. Graph IRIs are sorted, so the record is deterministic."""
+
+    store_dir: str
+    documents: int  # document graphs in the store afterwards
+    triples: int  # quads in the store afterwards
+    written: tuple[str, ...] = ()  # graphs replaced (content changed or new)
+    unchanged: tuple[str, ...] = ()  # graphs left as they were (same digest)
+    removed: tuple[str, ...] = ()  # graphs dropped (documents gone)
+    triples_written: int = 0
+    triples_removed: int = 0  # corpus triples pruned by remove_document
+    seconds: float = field(default=0.0, compare=False)
+
+    def as_dict(self) -> dict:
+        return {
+            "store": self.store_dir,
+            "documents": self.documents,
+            "triples": self.triples,
+            "written": list(self.written),
+            "unchanged": list(self.unchanged),
+            "removed": list(self.removed),
+            "triples_written": self.triples_written,
+            "triples_removed": self.triples_removed,
+        }
+
+
+def is_store(path: str | Path) -> bool:
+    """True if ``path`` is a store folder written by :func:`write_store`."""
+    p = Path(path)
+    return (p / MANIFEST).is_file() and (p / DB_DIR).is_dir()
+
+
+def read_manifest(store_dir: str | Path) -> dict:
+    """The store's manifest: ``{"format": …, "graphs": {iri: {"kind", "triples", "sha256"}}}``."""
+    path = Path(store_dir) / MANIFEST
+    if not path.is_file():
+        return {"format": STORE_FORMAT, "graphs": {}}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError("E081", f"无法读取存储清单 {path}: {exc} (cannot read the store manifest)") from exc
+    if data.get("format") != STORE_FORMAT:
+        raise StoreError("E080", f"{store_dir} 不是本工具的图谱存储 (format {data.get('format')!r}, expected {STORE_FORMAT})")
+    return data
+
+
+def _write_manifest(store_dir: Path, manifest: dict) -> None:
+    """Write the manifest atomically (temporary file, then rename), keys sorted."""
+    manifest = {"format": STORE_FORMAT, "graphs": dict(sorted(manifest["graphs"].items()))}
+    data = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST}.", dir=store_dir)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, store_dir / MANIFEST)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def open_store(store_dir: str | Path, *, read_only: bool = False, create: bool = False) -> ox.Store:
+    """Open the Oxigraph database of a store folder.
+
+    ``read_only`` opens a second, read-only view (several readers may share a store; none
+    should write meanwhile: a read-only view of a store rewritten under it is undefined
+    behaviour in RocksDB — reopen after a write). ``create`` makes a new, empty store where there is none. A
+    read-write open takes the database's lock: a second writer gets :class:`StoreError` E081.
+    """
+    root = Path(store_dir)
+    if not is_store(root):
+        if not create:
+            raise StoreError("E080", f"图谱存储不存在: {root} (not a store; build one with `xunshi build --store DIR`)")
+        if root.exists() and any(root.iterdir()) and not (root / DB_DIR).exists():
+            raise StoreError("E080", f"{root} 不是空目录,也不是图谱存储 (not empty and not a store): choose another folder")
+        root.mkdir(parents=True, exist_ok=True)
+        _write_manifest(root, {"graphs": {}})
+    try:
+        if read_only:
+            return ox.Store.read_only(str(root / DB_DIR))
+        return ox.Store(str(root / DB_DIR))
+    except OSError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreError("E081", f"无法打开图谱存储 {root}: {first} (store locked by another process, or unreadable)") from exc
+
+
+def _ontology_triples(data: Graph) -> list[tuple]:
+    """The ontology and themes files' triples that ``data`` does not already hold."""
+    out = []
+    for name in ONTOLOGY_FILES:
+        path = ontology_dir() / name
+        for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            t = (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
+            if t not in data:
+                out.append(t)
+    return sorted(set(out))
+
+
+def write_store(
+    graph: Graph,
+    store_dir: str | Path,
+    *,
+    replace_docs: set[str] | None = None,
+    with_ontology: bool = True,
+) -> StoreStats:
+    """Write ``graph`` (a whole corpus build) into the store at ``store_dir``, one named graph
+    per document (see :func:`partition`), creating the store if needed.
+
+    A named graph whose content digest equals the stored one is left alone; a changed one is
+    dropped and rewritten (its manifest entry is removed first and written back last, so a
+    write interrupted half-way is redone by the next one). ``replace_docs`` (document IRIs)
+    limits the document graphs considered to those: each is rewritten if changed, or dropped
+    if ``graph`` no longer has it; other document graphs are not touched. With ``None``,
+    every document graph is synchronised and stored documents missing from ``graph`` are
+    dropped. The corpus graph (and the ontology graph with ``with_ontology``) is always
+    synchronised: it is derived from the whole corpus.
+    """
+    t0 = time.perf_counter()
+    root = Path(store_dir)
+    parts = partition(graph)
+    if with_ontology:
+        onto = _ontology_triples(graph)
+        if onto:
+            parts[ONTOLOGY_GRAPH] = onto
+    kinds = {g: ("corpus" if g == CORPUS_GRAPH else "ontology" if g == ONTOLOGY_GRAPH else "document") for g in parts}
+
+    store = open_store(root, create=True)
+    try:
+        manifest = read_manifest(root)
+        stored: dict[str, dict] = manifest["graphs"]
+        stored_names = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+        wanted_docs = None if replace_docs is None else {str(d) for d in replace_docs}
+
+        nt = NTriples()
+        plan: dict[str, tuple[list[str], dict]] = {}
+        for gname, triples in parts.items():
+            key = str(gname)
+            if kinds[gname] == "document" and wanted_docs is not None and key not in wanted_docs:
+                continue
+            lines = [nt.line(s, p, o) for s, p, o in triples]
+            plan[key] = (lines, {"kind": kinds[gname], "triples": len(lines), "sha256": _digest(lines)})
+
+        # Stored graphs the new partition no longer has: deleted documents, or the ontology
+        # graph of a store now written without it. Unlisted documents stay with replace_docs.
+        in_parts = {str(g) for g in parts}
+        to_remove = set()
+        for key, entry in stored.items():
+            if key in in_parts:
+                continue
+            if entry.get("kind") == "document" and wanted_docs is not None and key not in wanted_docs:
+                continue
+            to_remove.add(key)
+        # Graphs in the database that the manifest does not know (an interrupted write): drop.
+        to_remove |= {g for g in stored_names if g not in stored and g not in plan}
+
+        written, unchanged = [], []
+        changed = {k for k, (_q, e) in plan.items() if stored.get(k, {}).get("sha256") != e["sha256"] or k not in stored_names}
+        # Mark what is about to change as unknown first: an interrupted write is redone next time.
+        for key in changed | to_remove:
+            stored.pop(key, None)
+        _write_manifest(root, manifest)
+
+        n_written = 0
+        for key in sorted(to_remove):
+            store.remove_graph(ox.NamedNode(key))
+        for key in sorted(plan):
+            lines, entry = plan[key]
+            if key not in changed:
+                unchanged.append(key)
+                continue
+            if key in stored_names:
+                store.remove_graph(ox.NamedNode(key))
+            # bulk_load is ~2.5x faster than the transactional load; it is not atomic, but the
+            # graph's manifest entry is only written after it, so an interrupted write is redone.
+            data = ("\n".join(lines) + "\n").encode("utf-8")
+            store.bulk_load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(key))
+            stored[key] = entry
+            written.append(key)
+            n_written += len(lines)
+        store.flush()
+        if written or to_remove:
+            # One bulk load per graph leaves many small files; compacting them makes reads
+            # several times faster (≈3 s for 1.2 M quads).
+            store.optimize()
+        _write_manifest(root, manifest)
+        n_docs = sum(1 for e in stored.values() if e.get("kind") == "document")
+        total = sum(e.get("triples", 0) for e in stored.values())
+    finally:
+        del store
+    return StoreStats(
+        str(root),
+        n_docs,
+        total,
+        tuple(written),
+        tuple(unchanged),
+        tuple(sorted(to_remove)),
+        n_written,
+        0,
+        time.perf_counter() - t0,
+    )
+
+
+def remove_document(store_dir: str | Path, doc_iri: str) -> StoreStats:
+    """Drop one document's named graph, and the corpus-graph triples about nodes that only
+    that document had.
+
+    Pruned from ``xr:graph-corpus``: triples whose subject or object is a node that was a
+    subject in the document's graph and in no other document graph, and every triple of a
+    corpus record with no evidence of its own that pointed at such a node (a same-issue link
+    to one of its problems). Corpus aggregates that only a rebuild can recompute (e.g. a
+    shared policy's ``xs:mentionCount``) stay until the next :func:`write_store`.
+    Removing a document the store does not have changes nothing.
+    """
+    t0 = time.perf_counter()
+    root = Path(store_dir)
+    key = str(doc_iri)
+    store = open_store(root)
+    try:
+        manifest = read_manifest(root)
+        stored = manifest["graphs"]
+        g_doc = ox.NamedNode(key)
+        corpus = ox.NamedNode(str(CORPUS_GRAPH))
+        removed: tuple[str, ...] = ()
+        pruned = 0
+        if store.contains_named_graph(g_doc):
+            others = {ox.NamedNode(k) for k, e in stored.items() if e.get("kind") == "document" and k != key}
+            subjects = {q.subject for q in store.quads_for_pattern(None, None, None, g_doc)}
+            orphans = {
+                s for s in subjects if not any(q.graph_name in others for q in store.quads_for_pattern(s, None, None, None))
+            }
+            doomed = set()
+            records = set()
+            for n in orphans:
+                doomed.update(store.quads_for_pattern(n, None, None, corpus))
+                for q in store.quads_for_pattern(None, None, n, corpus):
+                    doomed.add(q)
+                    records.add(q.subject)
+            evidence = ox.NamedNode(str(XS.evidence))
+            for r in records:
+                if r not in orphans and not any(True for _ in store.quads_for_pattern(r, evidence, None, None)):
+                    doomed.update(store.quads_for_pattern(r, None, None, corpus))
+            stored.pop(key, None)
+            _write_manifest(root, manifest)  # the document is gone from the manifest first
+            store.remove_graph(g_doc)
+            for q in doomed:
+                store.remove(q)
+            pruned = len(doomed)
+            removed = (key,)
+            if pruned and str(CORPUS_GRAPH) in stored:
+                left = list(store.quads_for_pattern(None, None, None, corpus))
+                nt = NTriples()
+                lines = [nt.line(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)) for q in left]
+                stored[str(CORPUS_GRAPH)] = {"kind": "corpus", "triples": len(lines), "sha256": _digest(lines)}
+            store.flush()
+            _write_manifest(root, manifest)
+        n_docs = sum(1 for e in stored.values() if e.get("kind") == "document")
+        total = sum(e.get("triples", 0) for e in stored.values())
+    finally:
+        del store
+    return StoreStats(str(root), n_docs, total, (), (), removed, 0, pruned, time.perf_counter() - t0)
+
+
+def store_documents(store_dir: str | Path) -> dict[str, int]:
+    """Document graph IRI → triple count, from the manifest (no database open)."""
+    graphs = read_manifest(store_dir)["graphs"]
+    return {k: v["triples"] for k, v in graphs.items() if v.get("kind") == "document"}
+
+
+def delete_store(store_dir: str | Path) -> None:
+    """Remove a store folder (only one that :func:`is_store` recognises)."""
+    root = Path(store_dir)
+    if not is_store(root):
+        raise StoreError("E080", f"{root} 不是图谱存储,未删除 (not a store; nothing deleted)")
+    shutil.rmtree(root)
+
+
+# ---------------------------------------------------------------- bindings and queries
+
+_TOKENS = re.compile(
+    r"""
+    (?P<comment>\#[^\n]*)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+               |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
+  | (?P<open>\{)
+  | (?P<close>\})
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<colon>:)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def check_bindings(name: str, text: str, bindings: Mapping[str, object] | None) -> dict[str, object]:
+    """Validate ``bindings`` against a query as :func:`pipeline.query.run_query` does and turn
+    the values into pyoxigraph terms (``None`` values are dropped: the variable stays unbound).
+
+    Values go through :func:`pipeline.query.to_term` (``xs:Completed``, ``<…>``, ``http…``
+    → IRI; anything else a plain literal), then pyoxigraph's constructors, which reject an
+    invalid IRI (E082) instead of letting it into the query.
+    """
+    out: dict[str, object] = {}
+    if not bindings:
+        return out
+    used = query_variables(text)
+    for key, value in bindings.items():
+        var = str(key).lstrip("?$")
+        if var not in used:
+            known = ", ".join(f"?{v}" for v in (query_params(text) or sorted(used))) or "-"
+            raise UsageError(f"查询 {name} 没有参数 ?{var} (query has no such parameter); 可用参数 (parameters): {known}")
+        if value is None:
+            continue
+        try:
+            out[var] = value if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)) else to_ox(to_term(value))
+        except ValueError as exc:
+            raise StoreError("E082", f"参数 ?{var} 的值不是合法的 IRI: {value!r} ({exc}) (invalid IRI value)") from exc
+    return out
+
+
+def inline_bindings(text: str, bindings: Mapping[str, object]) -> str:
+    """``text`` with a ``VALUES ?var { term }`` line for each bound variable, placed right after
+    the ``{`` of the query's ``WHERE`` group and of every sub-select's ``WHERE`` group that
+    mentions the variable.
+
+    ``bindings`` maps variable names to pyoxigraph terms (as :func:`check_bindings` returns
+    them); each term is written in its N-Triples form by pyoxigraph, so no user text is ever
+    formatted into the query. Comments, strings and IRIs in ``text`` are skipped when
+    looking for braces and variables. The result runs on any SPARQL 1.1 engine.
+    """
+    if not bindings:
+        return text
+    for var, term in bindings.items():
+        if not isinstance(term, (ox.NamedNode, ox.Literal, ox.BlankNode)):
+            raise TypeError(f"binding ?{var} must be a pyoxigraph term, got {type(term).__name__}")
+    stack: list[tuple[int, bool]] = []  # (offset after "{", is a WHERE group)
+    groups: list[tuple[int, int]] = []  # WHERE groups: (offset after "{", offset of "}")
+    var_at: list[tuple[int, str]] = []
+    pending = None  # "where": next "{" opens a WHERE group; "template": next "{" is a CONSTRUCT template
+    prev_kind = None
+    for m in _TOKENS.finditer(text):
+        kind = m.lastgroup
+        if kind in ("comment",):
+            continue
+        if kind == "word" and prev_kind != "colon":
+            word = m.group().upper()
+            if word in ("SELECT", "ASK", "DESCRIBE"):
+                pending = "where"
+            elif word == "CONSTRUCT":
+                pending = "template"
+            elif word == "WHERE":
+                pending = "where"
+        elif kind == "var":
+            var_at.append((m.start(), m.group()[1:]))
+        elif kind == "open":
+            stack.append((m.end(), pending == "where"))
+            if pending == "template":
+                pending = None  # the template; its WHERE keyword follows
+            elif pending == "where":
+                pending = None
+        elif kind == "close" and stack:
+            start, is_where = stack.pop()
+            if is_where:
+                groups.append((start, m.start()))
+        prev_kind = kind
+    inserts: list[tuple[int, str]] = []
+    outermost = [(s0, e0) for s0, e0 in groups if not any(s1 < s0 and e0 < e1 for s1, e1 in groups)]
+    for start, end in groups:
+        # The outer query binds every parameter (as initBindings does, projected or not);
+        # a nested query only those it mentions.
+        inside = set(bindings) if (start, end) in outermost else {v for pos, v in var_at if start <= pos < end}
+        lines = [f"VALUES ?{v} {{ {bindings[v]} }}" for v in sorted(bindings) if v in inside]
+        if lines:
+            inserts.append((start, " " + " ".join(lines) + "\n"))
+    out = text
+    for pos, snippet in sorted(inserts, reverse=True):
+        out = out[:pos] + snippet + out[pos:]
+    return out
+
+
+def strip_comments(text: str) -> str:
+    """``text`` without its ``#`` comments (those inside strings and IRIs are kept).
+
+    Some clients sniff the query form from the raw text; SPARQLWrapper 2.0 reads a comment
+    such as "…when the ontology is loaded" as a ``LOAD`` update and sends it as one.
+    """
+    out = []
+    for m in _TOKENS.finditer(text):
+        if m.lastgroup != "comment":
+            out.append(m.group())
+    return re.sub(r"\n[ \t]*(?=\n)", "\n", "".join(out)).strip() + "\n"
+
+
+def bound_query(spec: str, bindings: Mapping[str, object] | None = None, *, keep_comments: bool = True) -> tuple[str, str]:
+    """``(name, text)`` of a named query, ``.rq`` file or SPARQL string with its parameters
+    bound by :func:`inline_bindings`: ready to send to any SPARQL endpoint.
+    ``keep_comments=False`` strips comments (see :func:`strip_comments`)."""
+    name, text = load_query(spec)
+    text = inline_bindings(text, check_bindings(name, text, bindings))
+    return name, text if keep_comments else strip_comments(text)
+
+
+def _sparql_error(exc: Exception) -> StoreError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError("E083", f"SPARQL 查询无法执行: {first} (query cannot be run)")
+
+
+def run_ox(store: ox.Store, text: str, **options):
+    """Run SPARQL text on a pyoxigraph store over the union of its graphs, with the project's
+    prefixes; syntax errors become :class:`StoreError` E083."""
+    options.setdefault("use_default_graph_as_union", True)
+    try:
+        return store.query(text, prefixes=dict(PREFIXES), **options)
+    except SyntaxError as exc:
+        raise _sparql_error(exc) from exc
+
+
+def to_result(res) -> Result:
+    """A pyoxigraph query answer as an rdflib :class:`~rdflib.query.Result`, so
+    :func:`pipeline.query.format_result` renders it exactly as it renders ``run_query``'s."""
+    if isinstance(res, ox.QueryBoolean):
+        out = Result("ASK")
+        out.askAnswer = bool(res)
+        return out
+    if isinstance(res, ox.QueryTriples):
+        out = Result("CONSTRUCT")
+        g = Graph()
+        for t in res:
+            g.add((from_ox(t.subject), from_ox(t.predicate), from_ox(t.object)))
+        out.graph = g
+        return out
+    variables = [v.value for v in res.variables]
+    out = Result("SELECT")
+    out.vars = [Variable(v) for v in variables]
+    rows = []
+    for sol in res:
+        row = {}
+        for v, var in zip(variables, out.vars):
+            term = from_ox(sol[v])
+            if term is not None:
+                row[var] = term
+        rows.append(row)
+    out.bindings = rows
+    return out
+
+
+def query_store(store_or_dir: ox.Store | str | Path, spec: str, bindings: Mapping[str, object] | None = None) -> Result:
+    """Run a named query, ``.rq`` file or SPARQL string on a store, parameters bound as
+    :func:`pipeline.query.run_query` binds them; returns an rdflib ``Result``.
+
+    ``store_or_dir`` is an open :class:`pyoxigraph.Store` or a store folder (opened
+    read-only for this call). The query sees the union of all named graphs.
+    """
+    name, text = bound_query(spec, bindings)
+    if isinstance(store_or_dir, ox.Store):
+        return to_result(run_ox(store_or_dir, text))
+    store = open_store(store_or_dir, read_only=True)
+    try:
+        return to_result(run_ox(store, text))
+    finally:
+        del store
+
+
+def load_files_into(store: ox.Store, paths: Iterable[str | Path], *, graph: ox.NamedNode | None = None) -> int:
+    """Parse RDF files (by suffix: .ttl .nt .trig .nq) into ``store``; triples go to ``graph``
+    (default: the default graph), quads keep their graphs. Returns the number of files."""
+    formats = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".trig": ox.RdfFormat.TRIG, ".nq": ox.RdfFormat.N_QUADS}
+    n = 0
+    for path in paths:
+        p = Path(path)
+        fmt = formats.get(p.suffix)
+        if fmt is None:
+            raise UsageError(f"不支持的图谱文件类型 {p.suffix} (unsupported graph file); 支持 (supported): {', '.join(formats)}")
+        try:
+            if fmt.supports_datasets:
+                store.load(path=str(p), format=fmt)
+            else:
+                store.load(path=str(p), format=fmt, to_graph=graph or ox.DefaultGraph())
+        except (SyntaxError, ValueError, OSError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UsageError(f"无法解析 {p}: {first[:200]} (cannot parse RDF file)") from exc
+        n += 1
+    return n
+
+
+def graph_files(graph_dir_or_file: str | Path) -> list[Path]:
+    """The RDF files :func:`pipeline.query.load_graph` would read from a folder or file."""
+    from pipeline.query import RDF_FORMATS
+
+    path = Path(graph_dir_or_file)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix in RDF_FORMATS and p.is_file())
+        if not files:
+            raise UsageError(f"目录 {path} 中没有 RDF 文件,请先构建图谱 (no .ttl/.nt/.trig/.nq files; run the build first)")
+        return files
+    if path.is_file():
+        return [path]
+    raise UsageError(f"图谱路径不存在: {path} (graph path not found)")
+
+
+def memory_store(graph_dir_or_file: str | Path, *, with_ontology: bool = True) -> ox.Store:
+    """An in-memory pyoxigraph store of the files ``xunshi query --graph`` reads (plus the
+    ontology and themes with ``with_ontology``, as ``xunshi query`` adds them), all triples in
+    the default graph (so duplicates across files collapse, as in one rdflib ``Graph``)."""
+    store = ox.Store()
+    files = graph_files(graph_dir_or_file)
+    if with_ontology:
+        files = files + [ontology_dir() / f for f in ONTOLOGY_FILES]
+    load_files_into(store, files)
+    return store
+

@@ -1,0 +1,408 @@
+"""The on-disk store (pipeline.store): the partition rule, per-document replacement and
+removal, and named queries giving rdflib's rows."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
+
+from pipeline.errors import UsageError
+from pipeline.query import load_graph, load_query, named_queries, run_query
+from pipeline.store import (
+    CORPUS_GRAPH,
+    ONTOLOGY_GRAPH,
+    StoreError,
+    bound_query,
+    check_bindings,
+    inline_bindings,
+    is_store,
+    open_store,
+    partition,
+    query_store,
+    read_manifest,
+    remove_document,
+    write_store,
+)
+from pipeline.vocab import OA, XR, XS, XS_URI
+
+THEME = URIRef(XS_URI + "theme-audit-rectification")  # themes.ttl, outside the closed namespace
+
+# ---------------------------------------------------------------- helpers
+
+
+def quads_by_graph(store_dir: Path) -> dict[str, set[str]]:
+    """Graph IRI → its triples as N-Triples-ish strings (a snapshot to compare)."""
+    store = open_store(store_dir, read_only=True)
+    try:
+        out: dict[str, set[str]] = {}
+        for q in store:
+            out.setdefault(q.graph_name.value, set()).add(f"{q.subject} {q.predicate} {q.object}")
+        return out
+    finally:
+        del store
+
+
+def copy_as_new_document(graph: Graph, suffix: str) -> Graph:
+    """The same corpus again as if from another file: every ``xr:`` IRI gets ``suffix``
+    (themes and statuses, in ``xs:``, stay shared)."""
+    xr = str(XR)
+
+    def ren(t):
+        return URIRef(f"{t}{suffix}") if isinstance(t, URIRef) and str(t).startswith(xr) else t
+
+    out = Graph()
+    for s, p, o in graph:
+        out.add((ren(s), p, ren(o)))
+    return out
+
+
+def concat_columns(text: str) -> dict[str, str]:
+    """Projected GROUP_CONCAT columns of a query → their separator (values are unordered)."""
+    pat = re.compile(r'GROUP_CONCAT\s*\(.*?separator\s*=\s*"([^"]*)"\s*\)\s*AS\s*\?(\w+)', re.S | re.I)
+    return {var: sep for sep, var in pat.findall(text)}
+
+
+def norm(term, sep: str | None = None):
+    """A comparable form of a result term: numbers by value (engines write 1.50 or 1.5),
+    GROUP_CONCAT values as sorted parts (SPARQL leaves their order to the engine)."""
+    if sep is not None and (term is None or str(term) == ""):
+        return ("concat", ())  # rdflib: "" for a group of unbound values; Oxigraph: unbound
+    if term is None:
+        return None
+    if isinstance(term, Literal) and term.datatype in (XSD.decimal, XSD.integer, XSD.double, XSD.float):
+        try:
+            return ("number", Decimal(str(term)))
+        except InvalidOperation:
+            return ("number", str(term))
+    if sep and isinstance(term, Literal):
+        return ("concat", tuple(sorted(str(term).split(sep))), term.language)
+    return term
+
+
+def comparable(result, text: str) -> list[tuple]:
+    cols = concat_columns(text)
+    names = [str(v) for v in result.vars]
+    return [tuple(norm(t, cols.get(n)) for n, t in zip(names, row)) for row in result]
+
+
+# ---------------------------------------------------------------- the partition rule
+
+
+def _doc(name: str) -> URIRef:
+    return XR[f"doc-{name}"]
+
+
+def _span(g: Graph, doc: URIRef, name: str) -> URIRef:
+    sp = XR[f"span-{name}"]
+    g.add((sp, RDF.type, XS.Span))
+    g.add((sp, XS.inDocument, doc))
+    g.add((sp, OA.start, Literal(0)))
+    g.add((sp, OA.end, Literal(1)))
+    return sp
+
+
+@pytest.fixture()
+def two_docs() -> Graph:
+    """Documents A and B: own nodes, a policy cited in both, links within and across them."""
+    g = Graph()
+    a, b = _doc("a"), _doc("b")
+    for d in (a, b):
+        g.add((d, RDF.type, XS.SourceDocument))
+    pa, pa2, pb, pol, ma = XR["problem-a"], XR["problem-a2"], XR["problem-b"], XR["policy-p"], XR["measure-a"]
+    g.add((pa, XS.evidence, _span(g, a, "a1")))
+    g.add((pa, XS.statusEvidence, _span(g, a, "a1s")))
+    g.add((pa, XS.text, Literal("问题甲", lang="zh")))
+    g.add((pa, XS.status, XS.Completed))
+    g.add((pa2, XS.evidence, _span(g, a, "a2")))
+    g.add((pb, XS.evidence, _span(g, b, "b1")))
+    g.add((pol, RDF.type, XS.Policy))
+    g.add((pol, RDFS.label, Literal("某办法", lang="zh")))
+    g.add((pol, XS.evidence, _span(g, a, "a3")))
+    g.add((pol, XS.evidence, _span(g, b, "b3")))
+    g.add((ma, XS.evidence, _span(g, a, "a4")))
+    g.add((ma, XS.establishes, pol))
+    g.add((pa, XS.sameIssueAs, pa2))
+    g.add((pa, XS.sameIssueAs, pb))
+    for name, target in (("in", pa2), ("across", pb)):
+        link = XR[f"issuelink-{name}"]
+        g.add((link, RDF.type, XS.IssueLink))
+        g.add((link, XS.source, pa))
+        g.add((link, XS.target, target))
+    theme = THEME
+    g.add((theme, SKOS.prefLabel, Literal("审计整改", lang="zh")))
+    g.add((pa, XS.theme, theme))
+    return g
+
+
+def test_partition_puts_each_triple_in_one_graph_by_its_document(two_docs):
+    parts = partition(two_docs)
+    a, b = _doc("a"), _doc("b")
+    where = {t: g for g, triples in parts.items() for t in triples}
+    assert sum(len(v) for v in parts.values()) == len(two_docs) == len(where)
+    pa, pol = XR["problem-a"], XR["policy-p"]
+    # spans, documents and a node's own facts: its document
+    assert where[(XR["span-b1"], XS.inDocument, b)] == b
+    assert where[(a, RDF.type, XS.SourceDocument)] == a
+    assert where[(pa, XS.text, Literal("问题甲", lang="zh"))] == a
+    assert where[(pa, XS.status, XS.Completed)] == a  # the object is corpus-level: no matter
+    assert where[(pa, XS.theme, THEME)] == a
+    # a node shared by two documents: its description is corpus-level, each evidence link its document's
+    assert where[(pol, RDFS.label, Literal("某办法", lang="zh"))] == CORPUS_GRAPH
+    assert where[(pol, XS.evidence, XR["span-a3"])] == a
+    assert where[(pol, XS.evidence, XR["span-b3"])] == b
+    assert where[(XR["measure-a"], XS.establishes, pol)] == a  # a link *to* a shared node stays home
+    # links: within a document → that document; across documents → corpus
+    assert where[(pa, XS.sameIssueAs, XR["problem-a2"])] == a
+    assert where[(pa, XS.sameIssueAs, XR["problem-b"])] == CORPUS_GRAPH
+    assert where[(XR["issuelink-in"], RDF.type, XS.IssueLink)] == a  # inherits from its problems
+    assert where[(XR["issuelink-across"], XS.target, XR["problem-b"])] == CORPUS_GRAPH
+    # nodes of no document (themes)
+    assert where[(THEME, SKOS.prefLabel, Literal("审计整改", lang="zh"))] == CORPUS_GRAPH
+
+
+def test_store_round_trips_the_sample_graph(sample_build, tmp_path):
+    _, report = sample_build
+    graph = report.graph
+    stats = write_store(graph, tmp_path / "store")
+    assert is_store(tmp_path / "store")
+    doc = str(next(graph.subjects(RDF.type, XS.SourceDocument)))
+    assert stats.documents == 1
+    assert set(stats.written) == {doc, str(CORPUS_GRAPH), str(ONTOLOGY_GRAPH)}
+    manifest = read_manifest(tmp_path / "store")
+    assert {e["kind"] for e in manifest["graphs"].values()} == {"document", "corpus", "ontology"}
+    snap = quads_by_graph(tmp_path / "store")
+    data = snap[doc] | snap[str(CORPUS_GRAPH)]
+    assert len(snap[doc]) + len(snap[str(CORPUS_GRAPH)]) == len(graph)  # disjoint: each triple once
+    store = open_store(tmp_path / "store", read_only=True)
+    try:
+        back = Graph()
+        for q in store.quads_for_pattern(None, None, None, None):
+            if q.graph_name.value != str(ONTOLOGY_GRAPH):
+                back.parse(data=f"{q.subject} {q.predicate} {q.object} .", format="nt")
+    finally:
+        del store
+    assert len(back) == len(data) == len(graph)
+    # Oxigraph keeps numbers canonical (xsd:decimal "1.0" comes back as "1"): same values
+    assert {tuple(map(norm, t)) for t in back} == {tuple(map(norm, t)) for t in graph}
+    # the same graph again: nothing rewritten
+    again = write_store(graph, tmp_path / "store")
+    assert again.written == () and again.removed == ()
+    assert set(again.unchanged) == set(stats.written)
+    assert quads_by_graph(tmp_path / "store") == snap
+
+
+@pytest.fixture()
+def two_doc_store(sample_build, tmp_path):
+    """The sample and a renamed copy of it (document B) in one store."""
+    _, report = sample_build
+    a_graph = report.graph
+    b_graph = copy_as_new_document(a_graph, "-b")
+    both = a_graph + b_graph
+    doc_a = str(next(a_graph.subjects(RDF.type, XS.SourceDocument)))
+    doc_b = doc_a + "-b"
+    write_store(both, tmp_path / "store")
+    return tmp_path / "store", a_graph, b_graph, doc_a, doc_b
+
+
+def test_changed_document_replaces_exactly_its_graph(two_doc_store):
+    store_dir, a_graph, b_graph, doc_a, doc_b = two_doc_store
+    before = quads_by_graph(store_dir)
+    assert set(before) == {doc_a, doc_b, str(CORPUS_GRAPH), str(ONTOLOGY_GRAPH)}
+    # document B changes: one problem's text and status
+    problem = next(p for p in b_graph.subjects(RDF.type, XS.Problem) if (p, XS.status, XS.PartiallyCompleted) in b_graph)
+    changed = Graph()
+    for t in b_graph:
+        changed.add(t)
+    changed.remove((problem, XS.text, None))
+    changed.add((problem, XS.text, Literal("改写后的问题", lang="zh")))
+    changed.set((problem, XS.status, XS.Completed))
+    for replace, written in ((None, (doc_b,)), ({doc_b}, ())):  # second round: nothing left to do
+        stats = write_store(a_graph + changed, store_dir, replace_docs=replace)
+        assert stats.written == written
+        after = quads_by_graph(store_dir)
+        assert after[doc_a] == before[doc_a]
+        assert after[str(CORPUS_GRAPH)] == before[str(CORPUS_GRAPH)]
+        assert after[doc_b] != before[doc_b]
+    write_store(a_graph + changed, store_dir.parent / "fresh")
+    assert quads_by_graph(store_dir) == quads_by_graph(store_dir.parent / "fresh")
+    n = query_store(store_dir, "SELECT (COUNT(*) AS ?n) WHERE { ?p xs:text ?t . FILTER (STR(?t) = \"改写后的问题\") }")
+    assert int(next(iter(n))[0]) == 1
+
+
+def test_remove_document_removes_exactly_its_triples(two_doc_store, tmp_path):
+    store_dir, a_graph, _b_graph, doc_a, doc_b = two_doc_store
+    before = quads_by_graph(store_dir)
+    b_nodes = {line.split(" ", 1)[0] for line in before[doc_b]} - {line.split(" ", 1)[0] for line in before[doc_a]}
+    stats = remove_document(store_dir, doc_b)
+    assert stats.removed == (doc_b,) and stats.documents == 1
+    after = quads_by_graph(store_dir)
+    assert doc_b not in after
+    assert after[doc_a] == before[doc_a]
+    assert after[str(ONTOLOGY_GRAPH)] == before[str(ONTOLOGY_GRAPH)]
+    lost = before[str(CORPUS_GRAPH)] - after[str(CORPUS_GRAPH)]
+    assert after[str(CORPUS_GRAPH)] <= before[str(CORPUS_GRAPH)]
+    assert stats.triples_removed == len(lost)
+    # what went from the corpus graph was about B's nodes (or a link record pointing at one)
+    for line in lost:
+        s, _p, o = line.split(" ", 2)
+        assert s in b_nodes or o in b_nodes or s.startswith(f"<{XR}issuelink-"), line
+    # nothing left mentions a node only B had
+    for lines in after.values():
+        for line in lines:
+            s, _p, o = line.split(" ", 2)
+            assert s not in b_nodes and o not in b_nodes, line
+    assert remove_document(store_dir, doc_b).removed == ()  # again: nothing to do
+    # the next build of the remaining corpus converges on a fresh store of it
+    write_store(a_graph, store_dir)
+    write_store(a_graph, tmp_path / "fresh")
+    assert quads_by_graph(store_dir) == quads_by_graph(tmp_path / "fresh")
+
+
+def test_a_deleted_document_is_dropped_by_the_next_write(two_doc_store):
+    store_dir, a_graph, _b, doc_a, doc_b = two_doc_store
+    stats = write_store(a_graph, store_dir)
+    assert stats.removed == (doc_b,)
+    assert stats.documents == 1
+    assert set(quads_by_graph(store_dir)) == {doc_a, str(CORPUS_GRAPH), str(ONTOLOGY_GRAPH)}
+    # replace_docs limits the documents considered: B, already gone, is not re-added
+    assert write_store(a_graph, store_dir, replace_docs={doc_a}).removed == ()
+
+
+# ---------------------------------------------------------------- queries
+
+
+@pytest.fixture(scope="module")
+def sample_store(sample_build, tmp_path_factory):
+    _, report = sample_build
+    path = tmp_path_factory.mktemp("store") / "store"
+    write_store(report.graph, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def rdflib_graph(sample_build):
+    work, _ = sample_build
+    return load_graph(work / "graphs", with_ontology=True)  # what `xunshi query` loads
+
+
+@pytest.mark.parametrize("name", sorted(named_queries()))
+def test_named_queries_give_rdflibs_rows(name, sample_store, rdflib_graph):
+    _, text = load_query(name)
+    expected = comparable(run_query(rdflib_graph, name), text)
+    got = comparable(query_store(sample_store, name), text)
+    assert got == expected
+
+
+BOUND_CASES = [
+    ("unit-problems", {"unit_label": "岳麓高新区"}),
+    ("unit-problems", {"unit_label": "某国企"}),
+    ("policies", {"policy_label": "招商工作指引"}),
+    ("unfinished", {"status": "xs:PartiallyCompleted"}),
+    ("unfinished", {"status": "xs:InProgress"}),
+    ("inspections", {"kind": "巡察"}),
+    ("people", {"name": "谭勇"}),
+    ("bulletins", {"issuer_label": "湘江新区"}),
+    ("cited-works", {"kind": "book"}),
+]
+
+
+@pytest.mark.parametrize("name,bindings", BOUND_CASES, ids=[f"{n}-{next(iter(b.values()))}" for n, b in BOUND_CASES])
+def test_bound_named_queries_give_rdflibs_rows(name, bindings, sample_store, rdflib_graph):
+    _, text = load_query(name)
+    expected = comparable(run_query(rdflib_graph, name, bindings), text)
+    assert expected or bindings.get("status") == "xs:InProgress"  # the case is not vacuous
+    assert comparable(query_store(sample_store, name, bindings), text) == expected
+    # the VALUES text means on rdflib what initBindings means
+    _, bound = bound_query(name, bindings)
+    assert comparable(rdflib_graph.query(bound), text) == expected
+
+
+def test_iri_bindings(sample_store, rdflib_graph):
+    bulletin = next(iter(rdflib_graph.subjects(RDF.type, XS.Bulletin)))
+    problem = next(iter(rdflib_graph.subjects(RDF.type, XS.Problem)))
+    for name, bindings in (("bulletins", {"bulletin": str(bulletin)}), ("evidence", {"node": f"<{problem}>"})):
+        _, text = load_query(name)
+        expected = comparable(run_query(rdflib_graph, name, bindings), text)
+        assert expected
+        assert comparable(query_store(sample_store, name, bindings), text) == expected
+
+
+NASTY = [
+    '"} ; DROP ALL ; #',
+    "\\u0022 } INSERT DATA { <http://x> <http://y> <http://z> } #",
+    "a\nb\r\tc",
+    "'''",
+    '"""',
+    "# not a comment",
+    "\\",
+    "?x $y {}",
+    "<http://x/a> } LOAD <http://evil> .",
+    "整改 🙂",
+]
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_bound_values_stay_values(value):
+    """Whatever the text, the bound variable holds exactly it (one literal) on both engines."""
+    text = "SELECT ?x WHERE { FILTER (BOUND(?x)) }"
+    bound = inline_bindings(text, check_bindings("inline", text, {"x": value}))
+    store = ox.Store()
+    got = [s["x"] for s in store.query(bound)]
+    assert [t.value for t in got] == [value]
+    rows = [r[0] for r in Graph().query(bound)]
+    assert len(rows) == 1 and isinstance(rows[0], Literal)  # a value, never query text
+    if "\\u" not in value:
+        assert str(rows[0]) == value
+    # rdflib decodes \uXXXX before parsing, as SPARQL 1.1 (19.2) says; the value stays a
+    # literal (the escaped backslash before it keeps any quote it yields escaped).
+
+
+def test_binding_errors():
+    text = "SELECT ?x WHERE { }"
+    for iri in ("<http://x/a b>", "<http://x/a> } LOAD <http://evil>"):
+        with pytest.raises(StoreError, match="E082"):
+            check_bindings("inline", text, {"x": iri})
+    with pytest.raises(UsageError, match=r"没有参数 \?unitlabel"):
+        bound_query("unit-problems", {"unitlabel": "岳麓"})
+    assert bound_query("unit-problems", {"unit_label": None})[1] == load_query("unit-problems")[1]
+
+
+def test_query_store_inline_sparql_and_errors(sample_store, tmp_path):
+    rows = list(query_store(sample_store, "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a xs:Problem }"))
+    assert int(rows[0][0]) == 141
+    assert bool(query_store(sample_store, "ASK { ?p a xs:Problem }").askAnswer)
+    with pytest.raises(StoreError, match="E083"):
+        query_store(sample_store, "SELECT ?x WHERE { ?x xs:text }")
+    with pytest.raises(StoreError, match="E080"):
+        query_store(tmp_path / "nowhere", "unfinished")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(StoreError, match="E080"):
+        write_store(Graph(), tmp_path / "full")
+
+
+def test_a_second_writer_is_refused(sample_store):
+    held = open_store(sample_store)
+    try:
+        with pytest.raises(StoreError, match="E081"):
+            open_store(sample_store)
+    finally:
+        del held
+
+
+def test_store_documents_and_delete(two_doc_store, tmp_path):
+    from pipeline.store import delete_store, store_documents
+
+    store_dir, _a, _b, doc_a, doc_b = two_doc_store
+    docs = store_documents(store_dir)
+    assert set(docs) == {doc_a, doc_b} and docs[doc_a] == docs[doc_b] > 0
+    with pytest.raises(StoreError, match="E080"):
+        delete_store(tmp_path)  # not a store: left alone
+    delete_store(store_dir)
+    assert not store_dir.exists()
