@@ -8,15 +8,8 @@ import sys
 from pathlib import Path
 
 from .errors import UsageError, XunshiError
+from .vocab import STATUS_ZH
 
-STATUS_ZH = {
-    "Completed": "完成",
-    "PartiallyCompleted": "阶段性完成",
-    "NotCompleted": "未完成",
-    "InProgress": "正在整改",
-    "LongTerm": "长期坚持",
-    "Unknown": "未写明",
-}
 
 
 def _err(msg: str) -> None:

@@ -15,7 +15,7 @@ import networkx as nx
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from .vocab import OA, PREFIXES, XS
+from .vocab import OA, PREFIXES, STATUS_ZH, XS
 
 HIDDEN_TYPES = {XS.Span}
 
@@ -96,14 +96,6 @@ def write_graphml(g: Graph) -> bytes:
     return buf.getvalue()
 
 
-STATUS_ZH = {
-    "Completed": "完成",
-    "PartiallyCompleted": "阶段性完成",
-    "NotCompleted": "未完成",
-    "InProgress": "正在整改",
-    "LongTerm": "长期坚持",
-    "Unknown": "未写明",
-}
 
 
 def problems_csv(g: Graph) -> bytes:

@@ -26,16 +26,8 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 from .enrich import EnrichContext, register
 from .errors import UsageError
 from .records import stable_id
-from .vocab import OA, XR, XS
+from .vocab import OA, STATUS_ZH, XR, XS
 
-STATUS_ZH = {
-    "Completed": "完成",
-    "PartiallyCompleted": "阶段性完成",
-    "NotCompleted": "未完成",
-    "InProgress": "正在整改",
-    "LongTerm": "长期坚持",
-    "Unknown": "未写明",
-}
 
 
 def _s(g: Graph, node, prop) -> str:

@@ -61,6 +61,15 @@ def _terms() -> list[str]:
 XS = ClosedNamespace(XS_URI, _terms())
 
 STATUS_KEYS = ("Completed", "PartiallyCompleted", "NotCompleted", "InProgress", "LongTerm", "Unknown")
+# How the status individuals read in tables and messages (their rdfs:label@zh in the ontology).
+STATUS_ZH = {
+    "Completed": "完成",
+    "PartiallyCompleted": "阶段性完成",
+    "NotCompleted": "未完成",
+    "InProgress": "正在整改",
+    "LongTerm": "长期坚持",
+    "Unknown": "未写明",
+}
 
 
 def bind_prefixes(g: Graph) -> Graph:
