@@ -195,18 +195,26 @@ def run_query(graph: Graph, spec: str, bindings: dict[str, object] | None = None
     """
     name, text = load_query(spec)
     query = prepare(text)
-    init: dict[str, Identifier] = {}
-    if bindings:
-        used = query_variables(text)
-        for key, value in bindings.items():
-            var = str(key).lstrip("?$")
-            if var not in used:
-                known = ", ".join(f"?{v}" for v in (query_params(text) or sorted(used))) or "-"
-                raise UsageError(f"查询 {name} 没有参数 ?{var} (query has no such parameter); 可用参数 (parameters): {known}")
-            if value is None:
-                continue
-            init[var] = to_term(value)
-    return graph.query(query, initBindings=init)
+    return graph.query(query, initBindings=resolve_bindings(name, text, bindings))
+
+
+def resolve_bindings(name: str, text: str, bindings, convert=to_term) -> dict:
+    """``bindings`` checked against the query's variables and turned into terms by ``convert``
+    (``None`` values are dropped: the variable stays unbound). A name the query does not use
+    raises :class:`UsageError` (a typo would otherwise silently return every row). Shared by
+    rdflib (:func:`run_query`) and the Oxigraph store (``pipeline.store.check_bindings``)."""
+    out: dict = {}
+    if not bindings:
+        return out
+    used = query_variables(text)
+    for key, value in bindings.items():
+        var = str(key).lstrip("?$")
+        if var not in used:
+            known = ", ".join(f"?{v}" for v in (query_params(text) or sorted(used))) or "-"
+            raise UsageError(f"查询 {name} 没有参数 ?{var} (query has no such parameter); 可用参数 (parameters): {known}")
+        if value is not None:
+            out[var] = convert(value)
+    return out
 
 
 # ---------------------------------------------------------------- formatting results

@@ -65,7 +65,7 @@ from rdflib.query import Result
 from rdflib.term import Identifier
 
 from pipeline.errors import UsageError
-from pipeline.query import load_query, query_params, query_variables, to_term
+from pipeline.query import load_query, resolve_bindings, to_term
 from pipeline.vocab import PREFIXES, XR, XS, ontology_dir
 
 STORE_FORMAT = "xunshi-store/1"
@@ -543,22 +543,16 @@ def check_bindings(name: str, text: str, bindings: Mapping[str, object] | None) 
     → IRI; anything else a plain literal), then pyoxigraph's constructors, which reject an
     invalid IRI (E082) instead of letting it into the query.
     """
-    out: dict[str, object] = {}
-    if not bindings:
-        return out
-    used = query_variables(text)
-    for key, value in bindings.items():
-        var = str(key).lstrip("?$")
-        if var not in used:
-            known = ", ".join(f"?{v}" for v in (query_params(text) or sorted(used))) or "-"
-            raise UsageError(f"查询 {name} 没有参数 ?{var} (query has no such parameter); 可用参数 (parameters): {known}")
-        if value is None:
-            continue
+
+    def convert(value):
+        if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)):
+            return value
         try:
-            out[var] = value if isinstance(value, (ox.NamedNode, ox.Literal, ox.BlankNode)) else to_ox(to_term(value))
+            return to_ox(to_term(value))
         except ValueError as exc:
-            raise StoreError("E082", f"参数 ?{var} 的值不是合法的 IRI: {value!r} ({exc}) (invalid IRI value)") from exc
-    return out
+            raise StoreError("E082", f"参数的值不是合法的 IRI: {value!r} ({exc}) (invalid IRI value)") from exc
+
+    return resolve_bindings(name, text, bindings, convert)
 
 
 def inline_bindings(text: str, bindings: Mapping[str, object]) -> str:
