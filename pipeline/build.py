@@ -36,7 +36,7 @@ class GraphBuilder:
 
     def __init__(self, linked: Linked):
         self.linked = linked
-        self.g = bind_prefixes(Graph())
+        self.g = bind_prefixes(Graph(store="SimpleMemory"))
         self.spans: set[URIRef] = set()
 
     def add(self, s, p, o) -> None:
@@ -313,16 +313,16 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b
 _PNAME_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
+_ESCAPE_TABLE = {ord(k): v for k, v in _ESCAPES.items()}
+_ESCAPE_TABLE.update({c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if c not in _ESCAPE_TABLE})
+
+
 def _escape(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_ESCAPE_TABLE)
+
+
+_RDF_TYPE = RDF.type
+_XSD_STRING = XSD.string
 
 
 class _TurtleWriter:
@@ -356,7 +356,7 @@ class _TurtleWriter:
             lex = '"' + _escape(str(t)) + '"'
             if t.language:
                 return f"{lex}@{t.language}"
-            if t.datatype is not None and t.datatype != XSD.string:
+            if t.datatype is not None and t.datatype != _XSD_STRING:
                 return f"{lex}^^{self.iri(t.datatype)}"
             return lex
         return f"_:{t}"
@@ -372,14 +372,28 @@ class _TurtleWriter:
         lines.append("")
         by_subject: dict = {}
         for s, p, o in g:
-            by_subject.setdefault(s, {}).setdefault(p, []).append(o)
-        for s in sorted(by_subject, key=self.order):
+            preds = by_subject.get(s)
+            if preds is None:
+                preds = by_subject[s] = {}
+            objs = preds.get(p)
+            if objs is None:
+                preds[p] = [o]
+            else:
+                objs.append(o)
+        term, order, iri = self.term, self.order, self.iri
+        # subjects are IRIs or blank nodes (never literals): their string is the sort key
+        pred_key = lambda p: (p != _RDF_TYPE, p)  # noqa: E731  (URIRef sorts as its string)
+        for s in sorted(by_subject, key=str):
             preds = by_subject[s]
             parts = []
-            for p in sorted(preds, key=lambda p: (p != RDF.type, str(p))):
-                objs = ", ".join(self.term(o) for o in sorted(preds[p], key=self.order))
-                parts.append(("a" if p == RDF.type else self.iri(p)) + " " + objs)
-            lines.append(self.term(s) + " " + " ;\n    ".join(parts) + " .\n")
+            for p in sorted(preds, key=pred_key):
+                objs = preds[p]
+                if len(objs) == 1:
+                    text = term(objs[0])
+                else:
+                    text = ", ".join(term(o) for o in sorted(objs, key=order))
+                parts.append(("a " if p == _RDF_TYPE else iri(p) + " ") + text)
+            lines.append(term(s) + " " + " ;\n    ".join(parts) + " .\n")
         return "\n".join(lines).encode("utf-8")
 
 

@@ -20,19 +20,41 @@ from .vocab import OA, PREFIXES, STATUS_ZH, XS
 HIDDEN_TYPES = {XS.Span}
 
 
+_BY_LENGTH = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+_QNAMES: dict[str, str] = {}
+
+
 def qname(term: URIRef) -> str:
     s = str(term)
-    for p, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if s.startswith(ns):
-            return f"{p}:{s[len(ns):]}"
-    return s
+    got = _QNAMES.get(s)
+    if got is None:
+        got = s
+        for p, ns in _BY_LENGTH:
+            if s.startswith(ns):
+                got = f"{p}:{s[len(ns):]}"
+                break
+        if len(_QNAMES) < 1_000_000:
+            _QNAMES[s] = got
+    return got
+
+
+_LABEL_PROPS = (SKOS.prefLabel, RDFS.label, DCTERMS.title, XS.text)
 
 
 def _label(g: Graph, n: URIRef) -> str:
-    for p in (SKOS.prefLabel, RDFS.label, DCTERMS.title, XS.text):
+    for p in _LABEL_PROPS:
         vals = sorted(str(v) for v in g.objects(n, p))
         if vals:
             return vals[0]
+    return qname(n)
+
+
+def _label_of(props: dict, n: URIRef) -> str:
+    """:func:`_label` from a subject's predicate → objects map (no graph lookups)."""
+    for p in _LABEL_PROPS:
+        vals = props.get(p)
+        if vals:
+            return min(str(v) for v in vals)
     return qname(n)
 
 
@@ -50,7 +72,7 @@ def to_networkx(g: Graph) -> nx.MultiDiGraph:
     edges = []
     for n in nodes:
         props = by_subject[n]
-        attrs: dict[str, str] = {"type": ";".join(sorted(qname(t) for t in props[RDF.type])), "label": _label(g, n)}
+        attrs: dict[str, str] = {"type": ";".join(sorted(qname(t) for t in props[RDF.type])), "label": _label_of(props, n)}
         lits = defaultdict(list)
         evidence = []
         for p in sorted(props):

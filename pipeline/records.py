@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 def stable_id(kind: str, *parts: object) -> str:
@@ -32,7 +33,7 @@ class Span:
     end: int
     exact: str
 
-    @property
+    @cached_property  # frozen: the value never changes; hashing it is a build hot spot
     def id(self) -> str:
         return stable_id("span", self.doc_id, self.start, self.end)
 

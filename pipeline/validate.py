@@ -27,6 +27,13 @@ def shapes_graph() -> Graph:
 def validate_graph(data: Graph) -> ShaclResult:
     import pyshacl  # imported here: it is slow to import and only this stage needs it
 
+    if not data.store.context_aware:
+        # the build graph sits in rdflib's context-free store (faster, leaner); pyshacl mixes
+        # the ontology in through a context-aware graph
+        copy = Graph()
+        for t in data:
+            copy.add(t)
+        data = copy
     conforms, report, text = pyshacl.validate(
         data,
         shacl_graph=shapes_graph(),
