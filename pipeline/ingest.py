@@ -407,14 +407,24 @@ def is_traditional(text: str) -> bool:
     return trad >= TRADITIONAL_MIN and trad >= TRADITIONAL_SHARE * max(cjk, 1)
 
 
+# full-width ASCII forms (（）：，；０-９ …) and the ideographic space, folded one for one to
+# their ASCII forms: the rules are written once, for the ASCII forms
+_FOLD_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_FOLD_WIDTH[0x3000] = 0x20
+_HAS_WIDE = re.compile("[\uff01-\uff5e\u3000]")
+
+
 @lru_cache(maxsize=8)
 def match_text(text: str) -> str:
-    """The text the rule stages match against: ``text`` itself, or for traditional-character
-    text its character-by-character simplified form (same length, same offsets)."""
-    if not is_traditional(text):
-        return text
-    mapping, _ = _t2s()
-    return text.translate(mapping)
+    """The text the rule stages match against, of the same length as ``text`` (same offsets):
+    full-width punctuation, digits and letters folded to ASCII (Chinese bulletins mix both
+    widths), and traditional characters mapped to simplified ones character by character."""
+    if is_traditional(text):
+        mapping, _ = _t2s()
+        text = text.translate(mapping)
+    if _HAS_WIDE.search(text):
+        text = text.translate(_FOLD_WIDTH)
+    return text
 
 
 # frequent characters that exist only in traditional writing (used when OpenCC is missing)

@@ -58,7 +58,8 @@ RE_PAREN_CN = re.compile(rf"^[((]([{CN_DIGITS}]+)[))]\s*(.*)$")
 RE_PAREN_NUM = re.compile(r"^[((]([0-9０-９]{1,2})[))]\s*(.*)$")
 # "12." / "12、" / "12." followed by the statement; a digit right after the separator is only
 # allowed when it starts a year (4.2019年至2022年…), so 2.5亿元 is never a problem number.
-RE_NUMBERED = re.compile(r"^([0-9]{1,3})\s*[.．、]\s*(?![0-9])|^([0-9]{1,3})\s*[.．]\s*(?=[0-9]{4}年)")
+# 1. / 1． / 1、 — after 、 a digit may follow (12、2019年…); after a point it may not (a decimal)
+RE_NUMBERED = re.compile(r"^([0-9]{1,3})\s*(?:、|[.．]\s*(?![0-9]))\s*|^([0-9]{1,3})\s*[.．]\s*(?=[0-9]{4}年)")
 RE_PROBLEM_LABEL = re.compile(r"^问题\s*([0-9０-９]{1,3})\s*[::.．、]\s*")
 RE_FEEDBACK_LABEL = re.compile(r"^(?:反馈问题|存在问题|问题)\s*[::]\s*")
 # 1-2,… : a problem carrying the feedback list's number (category-item); never 1-9月…
@@ -230,7 +231,7 @@ _CUT_BEFORE = re.compile(
     r"(?:(?<=[。;;!!??::))】”\"\s])|^)\s*("
     r"附件\s*[0-9０-９一二三四五六七八九十]+\s*[::]?(?=\s)"
     r"|[一二三四五六七八九十]{1,3}、"
-    r"|[0-9]{1,3}\s*[.．、](?![0-9])"
+    r"|[0-9]{1,3}\s*(?:、|[.．](?![0-9]))"
     r"|[0-9]{1,3}\s*[-－—–]\s*[0-9]{1,3}\s*[,,、](?![0-9])"
     r"|问题\s*[0-9]{1,3}\s*[::]"
     r"|[((][0-9]{1,2}[))]"

@@ -453,3 +453,67 @@ def test_build_puts_summary_figures_and_count_flags_on_the_bulletin(formats_buil
     assert list(g.objects(ok, XS.countMismatch)) == []
     statuses = Counter(str(g.value(p, XS.status)).rsplit("#", 1)[-1] for p in g.subjects(XS.inBulletin, b))
     assert statuses["Unknown"] == 1
+
+
+_WIDE = {ord(a): chr(ord(a) + 0xFEE0) for a in "(),:;!?0123456789"}
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    sorted(
+        [p for p in FORMATS.glob("*.txt")]
+        + [p for p in (FORMATS.parent / "rounds").glob("*.txt")],
+        key=lambda p: p.name,
+    ),
+    ids=lambda p: p.name,
+)
+def test_full_width_punctuation_and_digits_read_like_ascii(fixture, tmp_path):
+    """Bulletins print （一）、整改结果：、，；and ２０２３ as often as the ASCII forms: the same
+    bulletin in either width gives the same problems, statuses, measures, policies and figures,
+    and every span of the full-width copy round-trips against the full-width text."""
+    narrow = fixture.read_text(encoding="utf-8")
+    wide = narrow.translate(_WIDE)
+    assert wide != narrow
+    (tmp_path / "wide.txt").write_text(wide, encoding="utf-8")
+
+    def read(path):
+        doc, _ = read_document(path, path.name)
+        bulletins, _ = segment(doc)
+        extractions, _ = extract(doc, bulletins) if bulletins else ([], [])
+        fold = lambda s: match_text(s) if s else s  # noqa: E731
+        rows = [(fold(p.ordinal), fold(p.text), p.status.key, len(p.measures), len(p.parts)) for b in bulletins for p in b.problems]
+        mentions = sorted((type(m).__name__, fold(m.span.exact)) for e in extractions for m in [*e.policies, *e.figures, *e.units, *e.people])
+        for e in extractions:
+            for m in [*e.policies, *e.figures, *e.units, *e.people]:
+                assert doc.text[m.span.start:m.span.end] == m.span.exact
+        for p in (p for b in bulletins for p in b.problems):
+            for sp in (p.span, p.status.span, *(m.span for m in p.measures)):
+                if sp is not None:
+                    assert doc.text[sp.start:sp.end] == sp.exact
+        return rows, mentions, [fold(b.title) for b in bulletins]
+
+    rows_n, mentions_n, titles_n = read(fixture)
+    rows_w, mentions_w, titles_w = read(tmp_path / "wide.txt")
+    assert rows_w == rows_n
+    assert mentions_w == mentions_n
+    assert titles_w == titles_n
+
+
+def test_reported_total_after_a_count_of_aspects(tmp_path):
+    """反馈问题4个方面25个: the total is 25, not the 4 aspects (the categories)."""
+    from pipeline.extract import reported_counts
+
+    text = (
+        "中共青禾县委员会关于巡察整改进展情况的通报\n"
+        "根据县委统一部署,2023年4月1日至5月30日,县委第二巡察组对青禾县水利局进行了巡察,反馈问题2个方面3个。\n"
+        "二、整改事项\n(一)关于党的建设方面\n1.水费收缴不及时。\n整改结果:完成\n2.台账缺失。\n整改结果:完成\n"
+        "(二)关于作风建设方面\n3.公务接待超标。\n整改结果:阶段性完成\n中共青禾县委员会\n2024年1月5日\n"
+    )
+    path = tmp_path / "aspects.txt"
+    path.write_text(text, encoding="utf-8")
+    doc, _ = read_document(path, "aspects.txt")
+    (b,), _ = segment(doc)
+    assert len(b.problems) == 3
+    total = [c for c in reported_counts(doc, b) if c.what == "total"]
+    assert [(c.value, c.span.exact) for c in total] == [(3, "反馈问题2个方面3个")]
+    assert count_checks(doc, b)[1] == []

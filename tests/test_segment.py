@@ -155,6 +155,18 @@ def test_decimal_is_not_a_problem_number():
     assert ps[0].measures[-1].text == "2.5亿元已拨付到位。"
 
 
+def test_enumeration_comma_before_a_year_and_persisting_status():
+    """12、2019年… is problem 12 (after 、 a digit may follow, unlike 2.5亿元); 持续推进 is in progress."""
+    ps, issues = problems_of(
+        "二、整改事项\n1、水费收缴不及时。\n整改结果:完成\n2、2019年县委巡察指出的问题整改不彻底。\n整改结果:持续推进\n"
+    )
+    assert [(p.ordinal, p.text, p.status.key) for p in ps] == [
+        ("1", "水费收缴不及时。", "Completed"),
+        ("2", "2019年县委巡察指出的问题整改不彻底。", "InProgress"),
+    ]
+    assert "W012" not in [i.code for i in issues]
+
+
 def test_unrecognised_status_wording_is_flagged():
     ps, issues = problems_of("二、整改事项\n1.问题。\n整改结果:待定\n")
     assert ps[0].status.key == "Unknown" and ps[0].status.text == "待定"
