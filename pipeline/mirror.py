@@ -61,31 +61,40 @@ def _label_of(props: dict, n: URIRef) -> str:
 def to_networkx(g: Graph) -> nx.MultiDiGraph:
     """A networkx mirror of the graph: resources as nodes (spans folded in as evidence),
     literal properties as node attributes, resource-valued properties as edges."""
-    by_subject: dict = defaultdict(lambda: defaultdict(list))
+    by_subject: dict = {}
     for s, p, o in g:
-        by_subject[s][p].append(o)
-    hidden = {s for s, props in by_subject.items() if any(t in HIDDEN_TYPES for t in props.get(RDF.type, ()))}
-    nodes = sorted(s for s, props in by_subject.items() if isinstance(s, URIRef) and RDF.type in props and s not in hidden)
+        preds = by_subject.get(s)
+        if preds is None:
+            preds = by_subject[s] = {}
+        objs = preds.get(p)
+        if objs is None:
+            preds[p] = [o]
+        else:
+            objs.append(o)
+    rdf_type, oa_exact, oa_start = RDF.type, OA.exact, OA.start
+    hidden = {s for s, props in by_subject.items() if any(t in HIDDEN_TYPES for t in props.get(rdf_type, ()))}
+    # IRIs sort as their strings; key=str avoids rdflib's slower rich comparison
+    nodes = sorted((s for s, props in by_subject.items() if isinstance(s, URIRef) and rdf_type in props and s not in hidden), key=str)
     node_set = set(nodes)
     names = {n: qname(n) for n in nodes}
     G = nx.MultiDiGraph()
     edges = []
     for n in nodes:
         props = by_subject[n]
-        attrs: dict[str, str] = {"type": ";".join(sorted(qname(t) for t in props[RDF.type])), "label": _label_of(props, n)}
+        attrs: dict[str, str] = {"type": ";".join(sorted(qname(t) for t in props[rdf_type])), "label": _label_of(props, n)}
         lits = defaultdict(list)
         evidence = []
-        for p in sorted(props):
-            if p == RDF.type:
+        for p in sorted(props, key=str):
+            if p == rdf_type:
                 continue
             for o in props[p]:
                 if isinstance(o, Literal):
                     lits[qname(p)].append(str(o))
                 elif o in hidden:
                     sp = by_subject[o]
-                    if OA.exact in sp:
-                        st = sp.get(OA.start, [0])[0]
-                        evidence.append((int(st), str(sp[OA.exact][0])))
+                    if oa_exact in sp:
+                        st = sp.get(oa_start, [0])[0]
+                        evidence.append((int(st), str(sp[oa_exact][0])))
                 elif o in node_set:
                     edges.append((names[n], names[o], qname(p)))
                 elif isinstance(o, URIRef):
