@@ -378,6 +378,20 @@ class Resolver:
     def _same_unit(self, cur: CurrentRound, unit: URIRef | None, family: str) -> bool:
         return cur.inspected == str(unit) if unit is not None else cur.family == family
 
+    def _rounds_of(self, unit: URIRef | None, family: str) -> list[CurrentRound]:
+        """The current rounds :meth:`_same_unit` accepts, from an index (a scan of every
+        bulletin's round per mention made the pass quadratic in the corpus)."""
+        current = self.corpus.current
+        index = getattr(self, "_round_index", None)
+        if index is None or index[0] != len(current):
+            by_unit: dict[str, list[CurrentRound]] = {}
+            by_family: dict[str, list[CurrentRound]] = {}
+            for c in current.values():
+                by_unit.setdefault(c.inspected, []).append(c)
+                by_family.setdefault(c.family, []).append(c)
+            index = self._round_index = (len(current), by_unit, by_family)
+        return index[1].get(str(unit), []) if unit is not None else index[2].get(family, [])
+
     def _month_fits(self, m: RoundMention, cur: CurrentRound) -> bool:
         return not m.month or f"{int(m.year):04d}-{int(m.month):02d}" in cur.months
 
@@ -393,7 +407,7 @@ class Resolver:
         """The current round of another bulletin that a dated mention names."""
         found = [
             c
-            for c in self.corpus.current.values()
+            for c in self._rounds_of(unit, family)
             if (own is None or c.node != own.node)
             and c.year == m.year
             and self.rules.base_kind(c.kind) == self.rules.base_kind(m.kind)
@@ -408,7 +422,7 @@ class Resolver:
         """The latest current round of the family before ``own`` that 上轮… can mean."""
         found = [
             c
-            for c in self.corpus.current.values()
+            for c in self._rounds_of(unit, family)
             if c.date < own.date
             and self.rules.base_kind(c.kind) == self.rules.base_kind(m.kind)
             and self._same_body(m, c)

@@ -151,17 +151,21 @@ _COPIED = (SKOS.inScheme, SKOS.prefLabel, SKOS.altLabel, SKOS.definition, SKOS.b
 
 
 def copy_scheme(scheme: Graph, g: Graph) -> int:
-    """Copy the concept scheme and its concepts into ``g``; returns the number of triples added."""
-    before = len(g)
+    """Copy the concept scheme and its concepts into ``g``; returns the number of triples added
+    (counted here: ``len(g)`` walks the whole graph in rdflib's stores)."""
+    added = 0
     nodes = set(scheme.subjects(RDF.type, SKOS.Concept)) | set(scheme.subjects(RDF.type, SKOS.ConceptScheme))
     for node in sorted(nodes):
         for t in sorted(scheme.objects(node, RDF.type)):
-            if t in (SKOS.Concept, SKOS.ConceptScheme):
+            if t in (SKOS.Concept, SKOS.ConceptScheme) and (node, RDF.type, t) not in g:
                 g.add((node, RDF.type, t))
+                added += 1
         for prop in _COPIED:
             for o in sorted(scheme.objects(node, prop)):
-                g.add((node, prop, o))
-    return len(g) - before
+                if (node, prop, o) not in g:
+                    g.add((node, prop, o))
+                    added += 1
+    return added
 
 
 # --- rule: labels ----------------------------------------------------------------------------
