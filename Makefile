@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 bench: setup
-	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_scale.py --n 250 --n 1000 --incremental
 
 bench-view: setup
 	$(BIN)/python bench/bench_view.py
