@@ -166,3 +166,55 @@ def test_workers_and_cache_give_identical_output(tmp_path):
         assert gone.cache == {"hits": 2, "misses": 0}
     finally:
         os.chdir(old)
+
+
+def _read_both(g):
+    """The mirror written directly and by networkx's own writer, both read back by networkx."""
+    import io
+
+    from pipeline.mirror import _XML_INVALID, to_networkx, write_graphml
+
+    G = to_networkx(g)
+    for _, d in G.nodes(data=True):
+        for k, v in d.items():
+            d[k] = _XML_INVALID.sub("", v)
+    buf = io.BytesIO()
+    nx.write_graphml(G, buf, encoding="utf-8")
+    return nx.read_graphml(io.BytesIO(write_graphml(g))), nx.read_graphml(io.BytesIO(buf.getvalue()))
+
+
+def _same(a, b) -> None:
+    assert type(a) is type(b)  # networkx reads a MultiDiGraph only when edges are parallel
+    assert dict(a.nodes(data=True)) == dict(b.nodes(data=True))
+    edges = lambda G: sorted(G.edges(keys=True, data=True) if G.is_multigraph() else G.edges(data=True))  # noqa: E731
+    assert edges(a) == edges(b)
+
+
+def test_direct_graphml_reads_back_like_networkx_writes_it(sample_build):
+    work, _ = sample_build
+    g = Graph().parse(work / "graphs" / "xunshi.ttl")
+    ours, theirs = _read_both(g)
+    assert isinstance(ours, nx.MultiDiGraph)
+    assert ours.number_of_nodes() == 1267 and ours.number_of_edges() == 2266
+    _same(ours, theirs)
+
+
+def test_direct_graphml_escapes_markup_and_drops_control_characters():
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDF, RDFS
+
+    from pipeline.vocab import XR
+
+    g = Graph()
+    a, b = XR["problem-a"], XR["unit-b"]
+    g.add((a, RDF.type, XS.Problem))
+    g.add((a, XS.text, Literal('A&B <x> "q" \'s\'\r\nline\ttab\x01ctl  ', lang="zh")))
+    g.add((a, RDFS.label, Literal("a & b")))
+    g.add((b, RDF.type, XS.Unit))
+    g.add((b, RDFS.label, Literal("<单位>")))
+    g.add((a, XS.concernsUnit, b))
+    g.add((a, XS.status, XS.Completed))
+    g.add((URIRef("http://example.org/odd?x=1&y=2"), RDF.type, XS.Unit))
+    ours, theirs = _read_both(g)
+    _same(ours, theirs)
+    assert ours.nodes["xr:problem-a"]["xs:text"] == 'A&B <x> "q" \'s\'\r\nline\ttabctl  '
