@@ -680,6 +680,8 @@ class BulletinSegmenter:
                     and cur.list_next
                     and n == cur.list_next
                     and not is_measure(nxt)  # a problem is followed by its measures label
+                    # … or by its status line when the current problem has had its own
+                    and not (cur.status is not None and n == last_num + 1 and is_status(nxt))
                 ):
                     cur.measures.append((self.span(ln.start + m_num.end(), ln.end), cur_part, f"{n}."))
                     cur.list_next += 1
@@ -728,6 +730,8 @@ class BulletinSegmenter:
                     and cur.list_next
                     and n == cur.list_next
                     and not is_measure(nxt)  # a problem is followed by its measures label
+                    # … or by its status line when the current problem has had its own
+                    and not (cur.status is not None and n == last_num + 1 and is_status(nxt))
                 ):
                     # (1)… (2)… listed under an empty 整改措施: label: one measure each
                     cur.measures.append((self.span(ln.start + m_sub.start(2), ln.end), cur_part, ordinal))

@@ -167,6 +167,24 @@ def test_enumeration_comma_before_a_year_and_persisting_status():
     assert "W012" not in [i.code for i in issues]
 
 
+def test_measure_list_does_not_swallow_the_next_problem():
+    """Problem 2 right after a 1./2. … measure list numbered up to 1 is problem 2 when problem 1
+    already had its status and a status line follows (the list would otherwise take it)."""
+    ps, _ = problems_of(
+        "二、整改事项\n1.水费收缴不及时。\n整改结果:完成\n整改措施:\n1.追缴水费。\n"
+        "2.项目验收滞后。\n整改结果:阶段性完成\n整改措施:\n1.组织验收。\n2.建立台账。\n"
+    )
+    assert [(p.ordinal, p.text, p.status.key, [m.text for m in p.measures]) for p in ps] == [
+        ("1", "水费收缴不及时。", "Completed", ["追缴水费。"]),
+        ("2", "项目验收滞后。", "PartiallyCompleted", ["组织验收。", "建立台账。"]),
+    ]
+
+
+def test_status_after_a_measure_list_belongs_to_its_problem():
+    ps, _ = problems_of("二、整改事项\n1.水费收缴不及时。\n整改措施:\n1.追缴水费。\n2.建立台账。\n整改结果:完成\n")
+    assert [(p.ordinal, p.status.key, len(p.measures)) for p in ps] == [("1", "Completed", 2)]
+
+
 def test_unrecognised_status_wording_is_flagged():
     ps, issues = problems_of("二、整改事项\n1.问题。\n整改结果:待定\n")
     assert ps[0].status.key == "Unknown" and ps[0].status.text == "待定"
