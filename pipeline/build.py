@@ -367,19 +367,10 @@ class _TurtleWriter:
             return (1, str(t.datatype or ""), t.language or "", str(t))
         return (0, "", "", str(t))
 
-    def write(self, g: Graph, prefixes: dict[str, str]) -> bytes:
+    def write(self, g: Graph, prefixes: dict[str, str], index: dict | None = None) -> bytes:
         lines = [f"@prefix {p}: <{ns}> ." for p, ns in sorted(prefixes.items())]
         lines.append("")
-        by_subject: dict = {}
-        for s, p, o in g:
-            preds = by_subject.get(s)
-            if preds is None:
-                preds = by_subject[s] = {}
-            objs = preds.get(p)
-            if objs is None:
-                preds[p] = [o]
-            else:
-                objs.append(o)
+        by_subject = index if index is not None else subject_index(g)
         term, order, iri = self.term, self.order, self.iri
         # subjects are IRIs or blank nodes (never literals): their string is the sort key
         pred_key = lambda p: (p != _RDF_TYPE, p)  # noqa: E731  (URIRef sorts as its string)
@@ -397,6 +388,23 @@ class _TurtleWriter:
         return "\n".join(lines).encode("utf-8")
 
 
-def serialize_turtle(g: Graph) -> bytes:
-    """Turtle, deterministic: same triples → same bytes whatever the hash seed."""
-    return _TurtleWriter(PREFIXES).write(g, PREFIXES)
+def subject_index(g: Graph) -> dict:
+    """subject → predicate → [objects] of every triple, in one pass: what the Turtle writer and
+    the GraphML mirror both walk (built once per build and shared)."""
+    by_subject: dict = {}
+    for s, p, o in g:
+        preds = by_subject.get(s)
+        if preds is None:
+            preds = by_subject[s] = {}
+        objs = preds.get(p)
+        if objs is None:
+            preds[p] = [o]
+        else:
+            objs.append(o)
+    return by_subject
+
+
+def serialize_turtle(g: Graph, index: dict | None = None) -> bytes:
+    """Turtle, deterministic: same triples → same bytes whatever the hash seed. ``index``:
+    :func:`subject_index` of ``g`` when the caller has it."""
+    return _TurtleWriter(PREFIXES).write(g, PREFIXES, index)

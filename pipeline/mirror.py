@@ -15,6 +15,7 @@ import networkx as nx
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from .build import subject_index
 from .vocab import OA, PREFIXES, STATUS_ZH, XS
 
 HIDDEN_TYPES = {XS.Span}
@@ -58,20 +59,11 @@ def _label_of(props: dict, n: URIRef) -> str:
     return qname(n)
 
 
-def mirror(g: Graph) -> tuple[list[tuple[str, dict[str, str]]], list[tuple[str, str, str]]]:
+def mirror(g: Graph, index: dict | None = None) -> tuple[list[tuple[str, dict[str, str]]], list[tuple[str, str, str]]]:
     """The mirror's rows: (node name, attributes) in IRI order and (source, target, predicate)
     edges, sorted. Resources are nodes (spans folded in as evidence), literal properties node
     attributes, resource-valued properties edges."""
-    by_subject: dict = {}
-    for s, p, o in g:
-        preds = by_subject.get(s)
-        if preds is None:
-            preds = by_subject[s] = {}
-        objs = preds.get(p)
-        if objs is None:
-            preds[p] = [o]
-        else:
-            objs.append(o)
+    by_subject = index if index is not None else subject_index(g)
     rdf_type, oa_exact, oa_start = RDF.type, OA.exact, OA.start
     hidden = {s for s, props in by_subject.items() if any(t in HIDDEN_TYPES for t in props.get(rdf_type, ()))}
     # IRIs sort as their strings; key=str avoids rdflib's slower rich comparison
@@ -142,12 +134,12 @@ def _xml_text(v: str) -> str:
     return v.translate(_XML_TEXT)
 
 
-def write_graphml(g: Graph) -> bytes:
+def write_graphml(g: Graph, index: dict | None = None) -> bytes:
     """GraphML of the mirror, written directly (networkx's writer took a third of a large
     build); ``networkx.read_graphml`` reads back exactly :func:`to_networkx`'s graph. XML 1.0
     cannot carry control characters, which source texts sometimes hold (W003): they are
-    dropped here, in this derived output only."""
-    rows, edges = mirror(g)
+    dropped here, in this derived output only. ``index``: :func:`subject_index` of ``g``."""
+    rows, edges = mirror(g, index)
     keys: dict[str, str] = {}
     for _, attrs in rows:
         for k in attrs:

@@ -26,7 +26,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF
 
 from . import ingest
-from .build import build_graph, iri, serialize_turtle
+from .build import build_graph, iri, serialize_turtle, subject_index
 from .enrich import EnrichContext, enrich
 from .errors import Issue, Severity, XunshiError
 from .extract import default_nlp, extract
@@ -374,11 +374,13 @@ def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: boo
 
     g = report.graph
     files: dict[str, bytes] = {}
-    files["xunshi.ttl"] = serialize_turtle(g)
+    index = subject_index(g)  # one walk of the graph for the Turtle and the GraphML
+    files["xunshi.ttl"] = serialize_turtle(g, index)
     for st in report.files:
         if st.outcome == "ok" and st.source.needs_text_file:
             files[st.source.text_file_name] = st.source.text.encode("utf-8")
-    files["xunshi.graphml"] = write_graphml(g)
+    files["xunshi.graphml"] = write_graphml(g, index)
+    del index
     files["problems.csv"] = problems_csv(g)
     from .validate import check_evidence
 

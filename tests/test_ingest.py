@@ -281,7 +281,6 @@ def build_docx(path: Path) -> Path:
     """A small bulletin: title, empty paragraph, a 台账 table between paragraphs, a soft break."""
     import docx
     from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     document = docx.Document()
     document.add_paragraph("　　" + TITLE)
