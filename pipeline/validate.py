@@ -27,9 +27,11 @@ def shapes_graph() -> Graph:
 def validate_graph(data: Graph) -> ShaclResult:
     import pyshacl  # imported here: it is slow to import and only this stage needs it
 
-    if not data.store.context_aware:
+    copied = not data.store.context_aware
+    if copied:
         # the build graph sits in rdflib's context-free store (faster, leaner); pyshacl mixes
-        # the ontology in through a context-aware graph
+        # the ontology in through a context-aware graph: give it a copy it may change in place
+        # (instead of cloning the data graph a second time)
         copy = Graph()
         for t in data:
             copy.add(t)
@@ -41,6 +43,7 @@ def validate_graph(data: Graph) -> ShaclResult:
         inference="none",
         advanced=True,
         allow_warnings=True,
+        inplace=copied,
     )
     bind_prefixes(report)
     violations = len(set(report.subjects(SH.resultSeverity, SH.Violation)))
