@@ -43,11 +43,7 @@ _LABEL_PROPS = (SKOS.prefLabel, RDFS.label, DCTERMS.title, XS.text)
 
 
 def _label(g: Graph, n: URIRef) -> str:
-    for p in _LABEL_PROPS:
-        vals = sorted(str(v) for v in g.objects(n, p))
-        if vals:
-            return vals[0]
-    return qname(n)
+    return _label_of({p: list(g.objects(n, p)) for p in _LABEL_PROPS}, n)
 
 
 def _label_of(props: dict, n: URIRef) -> str:
