@@ -15,6 +15,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from .extract import count_checks
 from .link import Linked
+from .memstore import CompactMemory
 from .records import BulletinRec, Span, stable_id
 from .vocab import OA, ORG, PREFIXES, XR, XS, bind_prefixes
 
@@ -36,7 +37,7 @@ class GraphBuilder:
 
     def __init__(self, linked: Linked):
         self.linked = linked
-        self.g = bind_prefixes(Graph(store="SimpleMemory"))
+        self.g = bind_prefixes(Graph(store=CompactMemory()))
         self.spans: set[URIRef] = set()
 
     def add(self, s, p, o) -> None:
@@ -379,8 +380,8 @@ class _TurtleWriter:
             parts = []
             for p in sorted(preds, key=pred_key):
                 objs = preds[p]
-                if len(objs) == 1:
-                    text = term(objs[0])
+                if type(objs) is not dict:
+                    text = term(objs)
                 else:
                     text = ", ".join(term(o) for o in sorted(objs, key=order))
                 parts.append(("a " if p == _RDF_TYPE else iri(p) + " ") + text)
@@ -389,18 +390,25 @@ class _TurtleWriter:
 
 
 def subject_index(g: Graph) -> dict:
-    """subject → predicate → [objects] of every triple, in one pass: what the Turtle writer and
-    the GraphML mirror both walk (built once per build and shared)."""
+    """subject → predicate → objects of every triple, what the Turtle writer and the GraphML
+    mirror both walk (one per build, shared). A slot holds a lone object itself and several
+    as the keys of a dict (read them with :func:`pipeline.memstore.objects`): the
+    :class:`CompactMemory` build graph's own index, returned as is (read only); any other
+    graph is indexed in one pass."""
+    if isinstance(g.store, CompactMemory):
+        return g.store._spo
     by_subject: dict = {}
     for s, p, o in g:
         preds = by_subject.get(s)
         if preds is None:
             preds = by_subject[s] = {}
-        objs = preds.get(p)
-        if objs is None:
-            preds[p] = [o]
+        cur = preds.get(p)
+        if cur is None:
+            preds[p] = o
+        elif type(cur) is dict:
+            cur[o] = None
         else:
-            objs.append(o)
+            preds[p] = {cur: None, o: None}
     return by_subject
 
 

@@ -16,6 +16,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .build import subject_index
+from .memstore import objects
 from .vocab import OA, PREFIXES, STATUS_ZH, XS
 
 HIDDEN_TYPES = {XS.Span}
@@ -50,7 +51,7 @@ def _label_of(props: dict, n: URIRef) -> str:
     """:func:`_label` from a subject's predicate → objects map (no graph lookups)."""
     for p in _LABEL_PROPS:
         vals = props.get(p)
-        if vals:
+        if vals is not None and (vals := objects(vals)):
             return min(str(v) for v in vals)
     return qname(n)
 
@@ -61,7 +62,7 @@ def mirror(g: Graph, index: dict | None = None) -> tuple[list[tuple[str, dict[st
     attributes, resource-valued properties edges."""
     by_subject = index if index is not None else subject_index(g)
     rdf_type, oa_exact, oa_start = RDF.type, OA.exact, OA.start
-    hidden = {s for s, props in by_subject.items() if any(t in HIDDEN_TYPES for t in props.get(rdf_type, ()))}
+    hidden = {s for s, props in by_subject.items() if any(t in HIDDEN_TYPES for t in objects(props.get(rdf_type, ())))}
     # IRIs sort as their strings; key=str avoids rdflib's slower rich comparison
     nodes = sorted((s for s, props in by_subject.items() if isinstance(s, URIRef) and rdf_type in props and s not in hidden), key=str)
     node_set = set(nodes)
@@ -70,20 +71,20 @@ def mirror(g: Graph, index: dict | None = None) -> tuple[list[tuple[str, dict[st
     edges = []
     for n in nodes:
         props = by_subject[n]
-        attrs: dict[str, str] = {"type": ";".join(sorted(qname(t) for t in props[rdf_type])), "label": _label_of(props, n)}
+        attrs: dict[str, str] = {"type": ";".join(sorted(qname(t) for t in objects(props[rdf_type]))), "label": _label_of(props, n)}
         lits = defaultdict(list)
         evidence = []
         for p in sorted(props, key=str):
             if p == rdf_type:
                 continue
-            for o in props[p]:
+            for o in objects(props[p]):
                 if isinstance(o, Literal):
                     lits[qname(p)].append(str(o))
                 elif o in hidden:
                     sp = by_subject[o]
                     if oa_exact in sp:
-                        st = sp.get(oa_start, [0])[0]
-                        evidence.append((int(st), str(sp[oa_exact][0])))
+                        st = objects(sp.get(oa_start, 0))[0]
+                        evidence.append((int(st), str(objects(sp[oa_exact])[0])))
                 elif o in node_set:
                     edges.append((names[n], names[o], qname(p)))
                 elif isinstance(o, URIRef):

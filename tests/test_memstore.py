@@ -1,0 +1,118 @@
+"""The build graph's lean store answers every triple pattern exactly as rdflib's own."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from pipeline.build import serialize_turtle, subject_index
+from pipeline.memstore import CompactMemory, objects
+from pipeline.mirror import mirror
+
+EX = "http://example.org/"
+SUBJECTS = [URIRef(f"{EX}s{i}") for i in range(6)] + [BNode("b0")]
+PREDICATES = [RDF.type, URIRef(f"{EX}p"), URIRef(f"{EX}q")]
+OBJECTS = [
+    URIRef(f"{EX}s1"),
+    URIRef(f"{EX}C"),
+    Literal("甲", lang="zh"),
+    Literal("甲"),
+    Literal(1),
+    Literal("1", datatype=XSD.integer),
+    Literal("01", datatype=XSD.integer),
+    URIRef(f"{EX}s1-not"),
+]
+
+
+def _pattern_terms(pool):
+    return [None, *pool]
+
+
+def _both(ops) -> tuple[Graph, Graph]:
+    ref, lean = Graph(store="SimpleMemory"), Graph(store=CompactMemory())
+    for op, t in ops:
+        for g in (ref, lean):
+            g.add(t) if op == "add" else g.remove(t)
+    return ref, lean
+
+
+def _random_ops(seed: int, n: int = 120) -> list:
+    rnd = random.Random(seed)
+    ops = []
+    for _ in range(n):
+        t = (rnd.choice(SUBJECTS), rnd.choice(PREDICATES), rnd.choice(OBJECTS))
+        if rnd.random() < 0.7:
+            ops.append(("add", t))
+        else:  # removals with wildcards, as the decisions pass does
+            ops.append(("remove", tuple(x if rnd.random() < 0.6 else None for x in t)))
+    return ops
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_pattern_matches_rdflib(seed):
+    ref, lean = _both(_random_ops(seed))
+    assert len(lean) == len(ref)
+    assert len(ref) > 0
+    for s, p, o in itertools.product(_pattern_terms(SUBJECTS), _pattern_terms(PREDICATES), _pattern_terms(OBJECTS)):
+        want = sorted(ref.triples((s, p, o)))
+        got = list(lean.triples((s, p, o)))
+        assert sorted(got) == want, (s, p, o)
+        assert len(got) == len(set(got))  # no triple twice
+
+
+def test_order_follows_insertion_like_rdflib():
+    """Passes see triples in the order rdflib's own memory store gives (insertion order)."""
+    ops = [("add", (s, p, o)) for s, p, o in itertools.product(SUBJECTS[:3], PREDICATES, OBJECTS[:5])]
+    random.Random(1).shuffle(ops)
+    ref, lean = _both(ops)
+    for s, p, o in itertools.product(_pattern_terms(SUBJECTS[:3]), _pattern_terms(PREDICATES), [None, OBJECTS[0]]):
+        if s is None and p is None and o is not None:
+            continue  # object-only patterns: same triples, order not promised
+        assert list(lean.triples((s, p, o))) == list(ref.triples((s, p, o))), (s, p, o)
+
+
+def test_duplicates_and_removal_keep_the_count():
+    g = Graph(store=CompactMemory())
+    t = (SUBJECTS[0], PREDICATES[1], OBJECTS[2])
+    g.add(t)
+    g.add(t)
+    assert len(g) == 1
+    g.add((SUBJECTS[0], PREDICATES[1], OBJECTS[3]))
+    g.add((SUBJECTS[0], PREDICATES[1], OBJECTS[4]))
+    assert len(g) == 3
+    g.remove((SUBJECTS[0], PREDICATES[1], OBJECTS[3]))
+    g.remove((SUBJECTS[0], PREDICATES[1], OBJECTS[3]))  # already gone: a no-op
+    assert len(g) == 2
+    assert set(g.objects(SUBJECTS[0], PREDICATES[1])) == {OBJECTS[2], OBJECTS[4]}
+    g.remove((SUBJECTS[0], None, None))
+    assert len(g) == 0 and list(g) == []
+    assert list(g.subjects(PREDICATES[1], OBJECTS[2])) == []
+    g.set((SUBJECTS[1], PREDICATES[2], OBJECTS[0]))
+    g.set((SUBJECTS[1], PREDICATES[2], OBJECTS[1]))
+    assert list(g.objects(SUBJECTS[1], PREDICATES[2])) == [OBJECTS[1]]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_outputs_do_not_depend_on_the_store(seed):
+    """The Turtle writer and the GraphML mirror read the lean store's own index; they must
+    write what they write for rdflib's store holding the same triples."""
+    ops = [op for op in _random_ops(seed, 200)]
+    ops += [("add", (s, RDF.type, URIRef(f"{EX}C"))) for s in SUBJECTS[:5]]
+    ref, lean = _both(ops)
+    assert serialize_turtle(lean) == serialize_turtle(ref)
+    assert mirror(lean) == mirror(ref)
+    idx_ref, idx_lean = subject_index(ref), subject_index(lean)
+    assert idx_lean is lean.store._spo  # the store's index, not a copy
+    assert {s: {p: sorted(objects(v)) for p, v in ps.items()} for s, ps in idx_lean.items()} == {
+        s: {p: sorted(objects(v)) for p, v in ps.items()} for s, ps in idx_ref.items()
+    }
+
+
+def test_sparql_over_the_lean_store():
+    ref, lean = _both([("add", (s, PREDICATES[1], o)) for s in SUBJECTS[:4] for o in OBJECTS[:4]])
+    q = "SELECT ?s (COUNT(?o) AS ?n) WHERE { ?s <http://example.org/p> ?o } GROUP BY ?s ORDER BY ?s"
+    assert [tuple(r) for r in lean.query(q)] == [tuple(r) for r in ref.query(q)]
