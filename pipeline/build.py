@@ -7,6 +7,7 @@ input give the same graph, and :func:`serialize_turtle` writes it byte for byte 
 
 from __future__ import annotations
 
+import io
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -24,8 +25,45 @@ def iri(rec_id: str) -> URIRef:
     return XR[rec_id]
 
 
+# Literals are immutable: the short ones a corpus repeats (offsets, positions, ordinals,
+# units of measure, status words) are made once and shared, which saves both the time of
+# rdflib's Literal constructor and a hundred-odd bytes per triple.
+_SHARED_MAX = 500_000
+_INTS: dict[int, Literal] = {}
+_ZH: dict[str, Literal] = {}
+_PLAIN: dict[str, Literal] = {}
+
+
+def int_literal(n: int) -> Literal:
+    lit = _INTS.get(n)
+    if lit is None:
+        lit = Literal(n)
+        if len(_INTS) < _SHARED_MAX:
+            _INTS[n] = lit
+    return lit
+
+
 def zh(text: str) -> Literal:
-    return Literal(text, lang="zh")
+    if len(text) > 16:
+        return Literal(text, lang="zh")
+    lit = _ZH.get(text)
+    if lit is None:
+        lit = Literal(text, lang="zh")
+        if len(_ZH) < _SHARED_MAX:
+            _ZH[text] = lit
+    return lit
+
+
+def plain(text: str) -> Literal:
+    """A plain (xsd:string) literal, shared when short."""
+    if len(text) > 16:
+        return Literal(text)
+    lit = _PLAIN.get(text)
+    if lit is None:
+        lit = Literal(text)
+        if len(_PLAIN) < _SHARED_MAX:
+            _PLAIN[text] = lit
+    return lit
 
 
 def short(text: str, n: int = 24) -> str:
@@ -53,8 +91,8 @@ class GraphBuilder:
         self.spans.add(sp)
         self.add(sp, RDF.type, XS.Span)
         self.add(sp, XS.inDocument, iri(span.doc_id))
-        self.add(sp, OA.start, Literal(span.start))
-        self.add(sp, OA.end, Literal(span.end))
+        self.add(sp, OA.start, int_literal(span.start))
+        self.add(sp, OA.end, int_literal(span.end))
         self.add(sp, OA.exact, Literal(span.exact))
 
     def build(self) -> Graph:
@@ -88,8 +126,8 @@ class GraphBuilder:
         self.add(d, RDF.type, XS.SourceDocument)
         self.add(d, DCTERMS.source, Literal(doc.path))
         self.add(d, XS.sha256, Literal(doc.sha256))
-        self.add(d, XS.encoding, Literal(doc.encoding))
-        self.add(d, XS.mediaType, Literal(doc.media_type))
+        self.add(d, XS.encoding, plain(doc.encoding))
+        self.add(d, XS.mediaType, plain(doc.media_type))
         if doc.needs_text_file:
             self.add(d, XS.textFile, Literal(doc.text_file_name))
 
@@ -115,8 +153,8 @@ class GraphBuilder:
             for verb in p.actions:
                 self.add(n, XS.action, zh(verb))
         else:
-            self.add(n, XS.workKind, Literal(p.work_kind or "document"))
-        self.add(n, XS.mentionCount, Literal(len(p.mentions)))
+            self.add(n, XS.workKind, plain(p.work_kind or "document"))
+        self.add(n, XS.mentionCount, int_literal(len(p.mentions)))
         for m in p.mentions:
             self.evidence(n, m.span)
 
@@ -143,7 +181,7 @@ class GraphBuilder:
         if b.date:
             self.add(n, DCTERMS.issued, Literal(b.date, datatype=XSD.date))
         self.add(n, DCTERMS.source, Literal(source))
-        self.add(n, XS.position, Literal(b.index))
+        self.add(n, XS.position, int_literal(b.index))
         if b.attachment:
             self.add(n, XS.attachmentLabel, zh(b.attachment))
         publisher = self.linked.issuer_ref.get(b.id)
@@ -155,9 +193,9 @@ class GraphBuilder:
             self.add(s, RDF.type, XS.Section)
             self.add(s, RDFS.label, zh(sec.title))
             self.add(s, XS.ordinal, zh(sec.ordinal))
-            self.add(s, XS.sectionKind, Literal(sec.kind))
+            self.add(s, XS.sectionKind, plain(sec.kind))
             self.add(s, XS.inBulletin, n)
-            self.add(s, XS.position, Literal(i))
+            self.add(s, XS.position, int_literal(i))
             self.evidence(s, sec.span)
         for i, c in enumerate(b.categories):
             cn = iri(c.id)
@@ -165,7 +203,7 @@ class GraphBuilder:
             self.add(cn, RDFS.label, zh(c.label))
             self.add(cn, XS.ordinal, zh(c.ordinal))
             self.add(cn, XS.inBulletin, n)
-            self.add(cn, XS.position, Literal(i))
+            self.add(cn, XS.position, int_literal(i))
             self.evidence(cn, c.span)
         return n
 
@@ -226,7 +264,7 @@ class GraphBuilder:
             self.add(pn, XS.text, zh(p.text))
             self.add(pn, RDFS.label, zh(short(p.text)))
             self.add(pn, XS.ordinal, zh(p.ordinal))
-            self.add(pn, XS.position, Literal(pos))
+            self.add(pn, XS.position, int_literal(pos))
             self.add(pn, XS.inBulletin, bn)
             if 0 <= p.section < len(b.sections):
                 self.add(pn, XS.inSection, iri(stable_id("section", b.id, p.section)))
@@ -235,7 +273,7 @@ class GraphBuilder:
             if insp is not None:
                 self.add(pn, XS.raisedIn, insp)
             self.add(pn, XS.status, XS[p.status.key])
-            self.add(pn, XS.statusSource, Literal(p.status.how))
+            self.add(pn, XS.statusSource, plain(p.status.how))
             if p.status.text:
                 self.add(pn, XS.statusText, zh(p.status.text))
             self.evidence(pn, p.status.span, XS.statusEvidence)
@@ -264,7 +302,7 @@ class GraphBuilder:
                 self.add(mn, RDFS.label, zh(short((m.ordinal or "") + m.text, 20)))
                 if m.ordinal:
                     self.add(mn, XS.ordinal, zh(m.ordinal))
-                self.add(mn, XS.position, Literal(k))
+                self.add(mn, XS.position, int_literal(k))
                 self.add(mn, XS.addresses, pn)
                 if m.part and m.part in part_ids:
                     self.add(mn, XS.forPart, part_ids[m.part])
@@ -288,7 +326,7 @@ class GraphBuilder:
         counts, issues = count_checks(doc, e.bulletin)
         for c in counts:
             if c.what == "total":
-                self.add(bn, XS.reportedCount, Literal(int(c.value)))
+                self.add(bn, XS.reportedCount, int_literal(int(c.value)))
         for issue in issues:
             self.add(bn, XS.countMismatch, zh(issue.message.rsplit(" (", 1)[0]))
 
@@ -368,13 +406,17 @@ class _TurtleWriter:
             return (1, str(t.datatype or ""), t.language or "", str(t))
         return (0, "", "", str(t))
 
-    def write(self, g: Graph, prefixes: dict[str, str], index: dict | None = None) -> bytes:
-        lines = [f"@prefix {p}: <{ns}> ." for p, ns in sorted(prefixes.items())]
-        lines.append("")
+    def write(self, fh, g: Graph, prefixes: dict[str, str], index: dict | None = None) -> None:
+        """Write the Turtle to the binary file ``fh`` a block of subjects at a time (a large
+        graph's Turtle is never held in memory whole)."""
+        head = [f"@prefix {p}: <{ns}> ." for p, ns in sorted(prefixes.items())]
+        fh.write(("\n".join(head) + "\n").encode("utf-8"))
         by_subject = index if index is not None else subject_index(g)
         term, order, iri = self.term, self.order, self.iri
         # subjects are IRIs or blank nodes (never literals): their string is the sort key
         pred_key = lambda p: (p != _RDF_TYPE, p)  # noqa: E731  (URIRef sorts as its string)
+        block: list[str] = []
+        sep = b"\n"  # a blank line after the prefixes and between blocks; the last block ends the file
         for s in sorted(by_subject, key=str):
             preds = by_subject[s]
             parts = []
@@ -385,8 +427,12 @@ class _TurtleWriter:
                 else:
                     text = ", ".join(term(o) for o in sorted(objs, key=order))
                 parts.append(("a " if p == _RDF_TYPE else iri(p) + " ") + text)
-            lines.append(term(s) + " " + " ;\n    ".join(parts) + " .\n")
-        return "\n".join(lines).encode("utf-8")
+            block.append(term(s) + " " + " ;\n    ".join(parts) + " .\n")
+            if len(block) >= 2000:
+                fh.write(sep + "\n".join(block).encode("utf-8"))
+                block.clear()
+        if block:
+            fh.write(sep + "\n".join(block).encode("utf-8"))
 
 
 def subject_index(g: Graph) -> dict:
@@ -412,7 +458,14 @@ def subject_index(g: Graph) -> dict:
     return by_subject
 
 
+def write_turtle(fh, g: Graph, index: dict | None = None) -> None:
+    """Turtle, deterministic (same triples → same bytes whatever the hash seed), streamed to
+    the binary file ``fh``. ``index``: :func:`subject_index` of ``g`` when the caller has it."""
+    _TurtleWriter(PREFIXES).write(fh, g, PREFIXES, index)
+
+
 def serialize_turtle(g: Graph, index: dict | None = None) -> bytes:
-    """Turtle, deterministic: same triples → same bytes whatever the hash seed. ``index``:
-    :func:`subject_index` of ``g`` when the caller has it."""
-    return _TurtleWriter(PREFIXES).write(g, PREFIXES, index)
+    """:func:`write_turtle` into bytes."""
+    buf = io.BytesIO()
+    write_turtle(buf, g, index)
+    return buf.getvalue()

@@ -16,6 +16,7 @@ from typing import Callable
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
+from .build import int_literal
 from .errors import Issue
 from .records import stable_id
 from .vocab import OA, XR, XS
@@ -45,8 +46,8 @@ def add_span(g: Graph, doc: URIRef, start: int, end: int, text: str) -> URIRef:
     if (sp, RDF.type, XS.Span) not in g:
         g.add((sp, RDF.type, XS.Span))
         g.add((sp, XS.inDocument, doc))
-        g.add((sp, OA.start, Literal(start)))
-        g.add((sp, OA.end, Literal(end)))
+        g.add((sp, OA.start, int_literal(start)))
+        g.add((sp, OA.end, int_literal(end)))
         g.add((sp, OA.exact, Literal(text[start:end])))
     return sp
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import tempfile
 from collections import defaultdict
 
 import networkx as nx
@@ -56,9 +58,9 @@ def _label_of(props: dict, n: URIRef) -> str:
     return qname(n)
 
 
-def mirror(g: Graph, index: dict | None = None) -> tuple[list[tuple[str, dict[str, str]]], list[tuple[str, str, str]]]:
-    """The mirror's rows: (node name, attributes) in IRI order and (source, target, predicate)
-    edges, sorted. Resources are nodes (spans folded in as evidence), literal properties node
+def _mirror_nodes(g: Graph, index: dict | None = None):
+    """Per node, in IRI order: (node name, attributes, its out-edges as (target, predicate)
+    sorted). Resources are nodes (spans folded in as evidence), literal properties node
     attributes, resource-valued properties edges."""
     by_subject = index if index is not None else subject_index(g)
     rdf_type, oa_exact, oa_start = RDF.type, OA.exact, OA.start
@@ -66,14 +68,12 @@ def mirror(g: Graph, index: dict | None = None) -> tuple[list[tuple[str, dict[st
     # IRIs sort as their strings; key=str avoids rdflib's slower rich comparison
     nodes = sorted((s for s, props in by_subject.items() if isinstance(s, URIRef) and rdf_type in props and s not in hidden), key=str)
     node_set = set(nodes)
-    names = {n: qname(n) for n in nodes}
-    rows: list[tuple[str, dict[str, str]]] = []
-    edges = []
     for n in nodes:
         props = by_subject[n]
         attrs: dict[str, str] = {"type": ";".join(sorted(qname(t) for t in objects(props[rdf_type]))), "label": _label_of(props, n)}
         lits = defaultdict(list)
         evidence = []
+        edges = []
         for p in sorted(props, key=str):
             if p == rdf_type:
                 continue
@@ -86,7 +86,7 @@ def mirror(g: Graph, index: dict | None = None) -> tuple[list[tuple[str, dict[st
                         st = objects(sp.get(oa_start, 0))[0]
                         evidence.append((int(st), str(objects(sp[oa_exact])[0])))
                 elif o in node_set:
-                    edges.append((names[n], names[o], qname(p)))
+                    edges.append((qname(o), qname(p)))
                 elif isinstance(o, URIRef):
                     lits[qname(p)].append(qname(o))  # e.g. xs:status xs:Completed: an attribute to colour by
         for k, vs in sorted(lits.items()):
@@ -95,7 +95,17 @@ def mirror(g: Graph, index: dict | None = None) -> tuple[list[tuple[str, dict[st
             evidence.sort()
             attrs["evidence"] = " … ".join(e for _, e in evidence[:3])
             attrs["evidenceCount"] = str(len(evidence))
-        rows.append((names[n], attrs))
+        edges.sort()
+        yield qname(n), attrs, edges
+
+
+def mirror(g: Graph, index: dict | None = None) -> tuple[list[tuple[str, dict[str, str]]], list[tuple[str, str, str]]]:
+    """The mirror's rows: (node name, attributes) in IRI order and (source, target, predicate)
+    edges, sorted (see :func:`_mirror_nodes`)."""
+    rows, edges = [], []
+    for name, attrs, out in _mirror_nodes(g, index):
+        rows.append((name, attrs))
+        edges.extend((name, o, p) for o, p in out)
     edges.sort()
     return rows, edges
 
@@ -131,34 +141,59 @@ def _xml_text(v: str) -> str:
     return v.translate(_XML_TEXT)
 
 
-def write_graphml(g: Graph, index: dict | None = None) -> bytes:
-    """GraphML of the mirror, written directly (networkx's writer took a third of a large
-    build); ``networkx.read_graphml`` reads back exactly :func:`to_networkx`'s graph. XML 1.0
-    cannot carry control characters, which source texts sometimes hold (W003): they are
-    dropped here, in this derived output only. ``index``: :func:`subject_index` of ``g``."""
-    rows, edges = mirror(g, index)
+_EDGE_KEY = "e0"
+
+
+def write_graphml_to(fh, g: Graph, index: dict | None = None) -> None:
+    """GraphML of the mirror, streamed to the binary file ``fh`` (networkx's writer took a
+    third of a large build, and a large graph's GraphML is never held in memory whole);
+    ``networkx.read_graphml`` reads back exactly :func:`to_networkx`'s graph. Nodes come in
+    IRI order, then the edges by source node. The attribute keys, which GraphML wants first,
+    are only known once every node is seen: nodes and edges are spooled to temporary files
+    and copied in after the keys. XML 1.0 cannot carry control characters, which source
+    texts sometimes hold (W003): they are dropped here, in this derived output only.
+    ``index``: :func:`subject_index` of ``g``."""
     keys: dict[str, str] = {}
-    for _, attrs in rows:
-        for k in attrs:
-            if k not in keys:
-                keys[k] = f"d{len(keys)}"
-    edge_key = f"d{len(keys)}"
-    out = [_GRAPHML_HEAD]
-    for k, kid in keys.items():
-        out.append(f'<key id="{kid}" for="node" attr.name="{k.translate(_XML_ATTR)}" attr.type="string"/>\n')
-    out.append(f'<key id="{edge_key}" for="edge" attr.name="predicate" attr.type="string"/>\n')
-    out.append('<graph edgedefault="directed">\n')
-    for name, attrs in rows:
-        data = "".join(f'\n  <data key="{keys[k]}">{_xml_text(v)}</data>' for k, v in attrs.items())
-        out.append(f'<node id="{name.translate(_XML_ATTR)}">{data}\n</node>\n')
-    for s, o, p in edges:
-        pa = p.translate(_XML_ATTR)
-        out.append(
-            f'<edge source="{s.translate(_XML_ATTR)}" target="{o.translate(_XML_ATTR)}" id="{pa}">'
-            f'\n  <data key="{edge_key}">{_xml_text(p)}</data>\n</edge>\n'
-        )
-    out.append("</graph>\n</graphml>\n")
-    return "".join(out).encode("utf-8")
+    with tempfile.TemporaryFile() as node_fh, tempfile.TemporaryFile() as edge_fh:
+        nodes_out: list[str] = []
+        edges_out: list[str] = []
+        for name, attrs, out in _mirror_nodes(g, index):
+            for k in attrs:
+                if k not in keys:
+                    keys[k] = f"d{len(keys)}"
+            data = "".join(f'\n  <data key="{keys[k]}">{_xml_text(v)}</data>' for k, v in attrs.items())
+            na = name.translate(_XML_ATTR)
+            nodes_out.append(f'<node id="{na}">{data}\n</node>\n')
+            for o, p in out:
+                pa = p.translate(_XML_ATTR)
+                edges_out.append(
+                    f'<edge source="{na}" target="{o.translate(_XML_ATTR)}" id="{pa}">'
+                    f'\n  <data key="{_EDGE_KEY}">{_xml_text(p)}</data>\n</edge>\n'
+                )
+            if len(nodes_out) >= 2000:
+                node_fh.write("".join(nodes_out).encode("utf-8"))
+                edge_fh.write("".join(edges_out).encode("utf-8"))
+                nodes_out.clear()
+                edges_out.clear()
+        node_fh.write("".join(nodes_out).encode("utf-8"))
+        edge_fh.write("".join(edges_out).encode("utf-8"))
+        head = [_GRAPHML_HEAD]
+        for k, kid in keys.items():
+            head.append(f'<key id="{kid}" for="node" attr.name="{k.translate(_XML_ATTR)}" attr.type="string"/>\n')
+        head.append(f'<key id="{_EDGE_KEY}" for="edge" attr.name="predicate" attr.type="string"/>\n')
+        head.append('<graph edgedefault="directed">\n')
+        fh.write("".join(head).encode("utf-8"))
+        for spool in (node_fh, edge_fh):
+            spool.seek(0)
+            shutil.copyfileobj(spool, fh, 1 << 20)
+        fh.write(b"</graph>\n</graphml>\n")
+
+
+def write_graphml(g: Graph, index: dict | None = None) -> bytes:
+    """:func:`write_graphml_to` into bytes."""
+    buf = io.BytesIO()
+    write_graphml_to(buf, g, index)
+    return buf.getvalue()
 
 
 def problems_csv(g: Graph) -> bytes:

@@ -26,7 +26,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF
 
 from . import ingest
-from .build import build_graph, iri, serialize_turtle, subject_index
+from .build import build_graph, iri, subject_index, write_turtle
 from .enrich import EnrichContext, enrich
 from .errors import Issue, Severity, XunshiError
 from .extract import default_nlp, extract
@@ -369,19 +369,63 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     return report
 
 
-def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: bool = True) -> None:
-    from .mirror import problems_csv, write_graphml
+class _Staged:
+    """Outputs written to hidden temporary files beside their final names (large ones
+    streamed), then all renamed into place together: an interrupted build never leaves a
+    half-written or a mixed set of outputs."""
 
+    def __init__(self, out: Path):
+        self.out = out
+        self.files: dict[str, str] = {}  # name -> temporary path
+
+    def write(self, name: str, fill: Callable) -> None:
+        path = self.out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        self.files[name] = tmp
+        with os.fdopen(fd, "wb") as fh:
+            fill(fh)
+
+    def put(self, name: str, data: bytes) -> None:
+        self.write(name, lambda fh: fh.write(data))
+
+    def commit(self) -> None:
+        mask = _umask()
+        for name, tmp in sorted(self.files.items()):
+            os.chmod(tmp, 0o666 & ~mask)
+            os.replace(tmp, self.out / name)
+        self.files.clear()
+
+    def discard(self) -> None:
+        for tmp in self.files.values():
+            Path(tmp).unlink(missing_ok=True)
+        self.files.clear()
+
+
+def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: bool = True) -> None:
+    staged = _Staged(out)
+    try:
+        _write_outputs(report, staged, html=html, shacl=shacl)
+        staged.commit()
+    finally:
+        staged.discard()
+    stats = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    atomic_write(out / "stats.json", stats.encode("utf-8"))
+
+
+def _write_outputs(report: RunReport, staged: _Staged, *, html: bool, shacl: bool) -> None:
+    from .mirror import problems_csv, write_graphml_to
+
+    out = staged.out
     g = report.graph
-    files: dict[str, bytes] = {}
-    index = subject_index(g)  # one walk of the graph for the Turtle and the GraphML
-    files["xunshi.ttl"] = serialize_turtle(g, index)
+    index = subject_index(g)  # what the Turtle and the GraphML walk (the store's own index)
+    staged.write("xunshi.ttl", lambda fh: write_turtle(fh, g, index))
     for st in report.files:
         if st.outcome == "ok" and st.source.needs_text_file:
-            files[st.source.text_file_name] = st.source.text.encode("utf-8")
-    files["xunshi.graphml"] = write_graphml(g, index)
+            staged.put(st.source.text_file_name, st.source.text.encode("utf-8"))
+    staged.write("xunshi.graphml", lambda fh: write_graphml_to(fh, g, index))
     del index
-    files["problems.csv"] = problems_csv(g)
+    staged.put("problems.csv", problems_csv(g))
     from .validate import check_evidence
 
     bad = check_evidence(g, report.texts)
@@ -395,18 +439,14 @@ def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: boo
         report.shacl = {"conforms": res.conforms, "violations": res.violations, "report": "shacl-report.ttl"}
         if not res.conforms:
             report.build_issues.append(Issue("W030", "", {"count": res.violations}))
-        files["shacl-report.ttl"] = res.report.serialize(format="turtle", encoding="utf-8")
+        staged.put("shacl-report.ttl", res.report.serialize(format="turtle", encoding="utf-8"))
     if html:
         from .view import write_html
 
         tmp_html = Path(tempfile.mkdtemp()) / "xunshi.html"
         write_html(g, tmp_html)
-        files["xunshi.html"] = tmp_html.read_bytes()
+        staged.put("xunshi.html", tmp_html.read_bytes())
         tmp_html.unlink()
         tmp_html.parent.rmdir()
-    report.outputs = {name: str(out / name) for name in files if not name.startswith("text/")}
+    report.outputs = {name: str(out / name) for name in staged.files if not name.startswith("text/")}
     report.outputs["stats.json"] = str(out / "stats.json")
-    for name, data in sorted(files.items()):
-        atomic_write(out / name, data)
-    stats = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
-    atomic_write(out / "stats.json", stats.encode("utf-8"))
