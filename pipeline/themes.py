@@ -35,6 +35,7 @@ scheme file (tests, experiments).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -48,6 +49,7 @@ import numpy as np
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
+from .build import plain
 from .enrich import EnrichContext, add_span, register
 from .records import stable_id
 from .vocab import XR, XS, ontology_dir
@@ -58,6 +60,9 @@ SIM_THRESHOLD = 0.17  # minimum similarity for a similarity assignment
 SIM_MARGIN = 1.0  # a second theme is kept only when it scores as high as the best
 SIM_MAX_THEMES = 2  # at most this many themes per problem by similarity
 KNN_K = 3  # neighbours in the vote
+KNN_MAX_SEEDS = 20_000  # rule-tagged problems the vote compares with, at most (see _seed_sample) ...
+KNN_MIN_SEEDS_PER_THEME = 50  # ... but never fewer than this many of a theme that has them
+CANDIDATES_KEPT = 5  # best themes kept per problem (the assignment looks at the first two)
 MEASURE_WEIGHT = 2.0  # weight of the measures' vector beside the statement's
 NGRAM_MAX = 3
 MAX_DF = 0.2  # n-grams in more than this share of the documents are stop-grams ...
@@ -700,7 +705,7 @@ def similarity_candidates(
         return {}
     space = SimilaritySpace.fit([pv.sim_text() for pv in problems], [pv.measures for pv in problems], themes)
     col = {s: k for k, s in enumerate(space.slugs)}
-    seeds = [i for i, pv in enumerate(problems) if pv.iri in tagged]
+    seeds = _seed_sample([(i, pv.iri) for i, pv in enumerate(problems) if pv.iri in tagged], tagged)
     queries = [i for i, pv in enumerate(problems) if pv.iri not in tagged]
     scores = theme_scores(
         space.problems.take(queries), space.problems.take(seeds),
@@ -708,10 +713,34 @@ def similarity_candidates(
         space.profiles, space.model.n_features,
     )
     out = {}
+    slugs, kept = space.slugs, min(CANDIDATES_KEPT, len(space.slugs))
+    # the kept-th best score of each row, unrounded: a score more than 1e-4 below it cannot
+    # round into the kept ones (ties included), so only the others are rounded and sorted
+    floor = -np.partition(-scores, kept - 1, axis=1)[:, kept - 1] - 1e-4 if kept else np.zeros(len(queries))
     for r, i in enumerate(queries):
-        row = [(round(float(v), 4), s) for v, s in zip(scores[r], space.slugs)]
-        out[problems[i].iri] = sorted(row, key=lambda x: (-x[0], x[1]))
+        row = [(round(float(scores[r, c]), 4), slugs[c]) for c in np.flatnonzero(scores[r] >= floor[r])]
+        out[problems[i].iri] = sorted(row, key=lambda x: (-x[0], x[1]))[:kept]
     return out
+
+
+def _seed_sample(seeds: list[tuple[int, URIRef]], tagged: dict[URIRef, set[str]]) -> list[int]:
+    """The rule-tagged problems the nearest-neighbour vote compares with. Every query is
+    compared with every seed, so the vote's cost grows with the square of the corpus: up to
+    :data:`KNN_MAX_SEEDS` seeds (about 1,300 bulletins) all of them are used; beyond, a fixed
+    sample — problems in the order of a hash of their IRI, taken while the sample is short
+    of the cap or one of the problem's themes is short of :data:`KNN_MIN_SEEDS_PER_THEME`
+    (rare themes keep their votes). The cost then grows linearly, and the sample does not
+    depend on the order of the input."""
+    if len(seeds) <= KNN_MAX_SEEDS:
+        return [i for i, _ in seeds]
+    taken: Counter = Counter()
+    keep = []
+    for i, iri in sorted(seeds, key=lambda x: hashlib.sha1(str(x[1]).encode()).digest()):
+        themes = tagged[iri]
+        if len(keep) < KNN_MAX_SEEDS or any(taken[t] < KNN_MIN_SEEDS_PER_THEME for t in themes):
+            keep.append(i)
+            taken.update(themes)
+    return sorted(keep)
 
 
 def similarity_assignments(
@@ -753,7 +782,7 @@ def emit(g: Graph, ctx: EnrichContext, assignments: Sequence[Assignment]) -> Non
         g.add((node, RDF.type, XS.ThemeAssignment))
         g.add((node, XS.problem, a.problem))
         g.add((node, XS.concept, concept))
-        g.add((node, XS.method, Literal(a.method)))
+        g.add((node, XS.method, plain(a.method)))
         g.add((node, XS.score, Literal(Decimal(str(round(a.score, 4))), datatype=XSD.decimal)))
         for doc, s, e in a.spans:
             g.add((node, XS.evidence, add_span(g, doc, s, e, ctx.text_of(doc))))

@@ -290,3 +290,28 @@ def test_every_label_names_exactly_one_theme():
     # no bare generic words (they would tag half the corpus)
     for generic in ("监督", "整改", "招商引资", "安全隐患", "流于形式", "走过场", "自查自纠", "急难愁盼"):
         assert generic not in matcher.by_label
+
+
+def test_seed_sample_caps_the_vote_deterministically(monkeypatch):
+    """Past the cap the nearest-neighbour vote uses a fixed sample of the rule-tagged
+    problems, the same whatever the input order, and rare themes keep their seeds."""
+    import random
+
+    from rdflib import URIRef
+
+    from pipeline import themes
+
+    monkeypatch.setattr(themes, "KNN_MAX_SEEDS", 100)
+    monkeypatch.setattr(themes, "KNN_MIN_SEEDS_PER_THEME", 5)
+    iris = [URIRef(f"https://example.org/p{i}") for i in range(400)]
+    tagged = {iri: ({"common"} if i % 50 else {"rare"}) for i, iri in enumerate(iris)}  # 8 rare
+    seeds = list(enumerate(iris))
+    got = themes._seed_sample(seeds, tagged)
+    assert got == sorted(got) and len(set(got)) == len(got)
+    assert 100 <= len(got) <= 100 + 5  # the cap, plus rare seeds found after it was reached
+    assert sum(1 for i in got if tagged[iris[i]] == {"rare"}) >= 5
+    shuffled = seeds[:]
+    random.Random(3).shuffle(shuffled)
+    assert sorted(iris[i] for i in themes._seed_sample(shuffled, tagged)) == sorted(iris[i] for i in got)
+    # under the cap: every seed
+    assert themes._seed_sample(seeds[:100], tagged) == list(range(100))
