@@ -670,12 +670,20 @@ def to_result(res) -> Result:
     out = Result("SELECT")
     out.vars = [Variable(v) for v in variables]
     rows = []
+    seen: dict = {}  # one rdflib term per distinct value: rows repeat nodes, paths, statuses
+    pairs = list(zip(variables, out.vars))
     for sol in res:
         row = {}
-        for v, var in zip(variables, out.vars):
-            term = from_ox(sol[v])
-            if term is not None:
-                row[var] = term
+        for v, var in pairs:
+            ot = sol[v]
+            if ot is None:
+                continue
+            term = seen.get(ot)
+            if term is None:
+                term = from_ox(ot)
+                if len(seen) < 200_000:
+                    seen[ot] = term
+            row[var] = term
         rows.append(row)
     out.bindings = rows
     return out
