@@ -620,6 +620,26 @@ class InvertedIndex:
             q0 = q1
 
 
+def top_k(block: np.ndarray, k: int) -> np.ndarray:
+    """``np.argsort(-block, axis=1, kind="stable")[:, :k]`` without sorting whole rows: the
+    k best columns of each row, best first, ties to the lower column."""
+    rows, n = block.shape
+    if k >= n or rows == 0:
+        return np.argsort(-block, axis=1, kind="stable")[:, :k]
+    neg = -block
+    part = np.argpartition(neg, k - 1, axis=1)[:, :k]
+    kth = np.take_along_axis(neg, part, axis=1).max(axis=1)
+    # a row where more than k values reach its k-th best has ties across the cut: which of
+    # them are kept is settled below, in column order; elsewhere the k are the partition's
+    wide = np.flatnonzero((neg <= kth[:, None]).sum(axis=1) > k)
+    vals = np.take_along_axis(neg, part, axis=1)
+    out = np.take_along_axis(part, np.lexsort((part, vals), axis=1), axis=1)
+    for r in wide:
+        cols = np.flatnonzero(neg[r] <= kth[r])
+        out[r] = cols[np.lexsort((cols, neg[r, cols]))][:k]
+    return out
+
+
 def theme_scores(
     queries: SparseRows,
     seeds: SparseRows,
@@ -652,7 +672,7 @@ def theme_scores(
                 rows = np.nonzero(ex >= 0)[0]
                 block[rows, ex[rows]] = -1.0
             # the k best seeds per row; ties go to the lower seed index (stable, deterministic)
-            top = np.argsort(-block, axis=1, kind="stable")[:, :kk]
+            top = top_k(block, kk)
             sims = np.clip(np.take_along_axis(block, top, axis=1), 0.0, None)
             out[q0 : q0 + len(block)] = np.einsum("qk,qkt->qt", sims, member[top]) / k
     pindex = InvertedIndex(profiles, n_features)

@@ -315,3 +315,17 @@ def test_seed_sample_caps_the_vote_deterministically(monkeypatch):
     assert sorted(iris[i] for i in themes._seed_sample(shuffled, tagged)) == sorted(iris[i] for i in got)
     # under the cap: every seed
     assert themes._seed_sample(seeds[:100], tagged) == list(range(100))
+
+
+def test_top_k_is_a_stable_argsort():
+    """The vote's top-k selection picks exactly what a stable full sort picks, ties included."""
+    import numpy as np
+
+    from pipeline.themes import top_k
+
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        r, n = int(rng.integers(1, 30)), int(rng.integers(1, 60))
+        b = rng.random((r, n)) if trial % 3 == 0 else rng.integers(0, int(rng.integers(1, 6)), size=(r, n)) / 4
+        for k in range(1, 6):
+            assert np.array_equal(top_k(b, k), np.argsort(-b, axis=1, kind="stable")[:, :k]), (trial, k)
