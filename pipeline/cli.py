@@ -4,6 +4,7 @@ importable functions (``pipeline.workflow.run_build``, ``pipeline.query.run_quer
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -285,10 +286,13 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, fast_exit: bool = False) -> int:
+    """Run one verb; the exit code. ``fast_exit`` (the console script): once ``build`` has
+    written and closed every output, end the process at once instead of freeing the build's
+    objects one by one — at 10,000 bulletins that teardown took over two minutes."""
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
     except (UsageError, XunshiError) as err:
         _err(f"xunshi: {err}")
         return 2
@@ -297,7 +301,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    if fast_exit and args.command == "build":
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def entry() -> None:
+    """The ``xunshi`` console script and ``python -m pipeline``."""
+    sys.exit(main(fast_exit=True))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

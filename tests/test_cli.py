@@ -56,3 +56,21 @@ def test_python_dash_m_and_console_script():
     if exe.exists():
         r = subprocess.run([str(exe), "query", "--list"], capture_output=True, text=True, cwd=ROOT)
         assert r.returncode == 0 and "unfinished" in r.stdout
+
+
+def test_console_build_ends_fast_but_writes_and_reports_everything(tmp_path):
+    """The console script ends a build without freeing its objects one by one (os._exit):
+    its printed summary, its exit code and its outputs must all survive that."""
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "empty.txt").write_bytes(b"")
+    shutil.copy(ROOT / "corpus" / "xiangjiang-2023-12-22.txt", tmp_path / "c")
+    cmd = [sys.executable, "-m", "pipeline", "build", str(tmp_path / "c"), "--out", str(tmp_path / "o"), "--no-html", "--no-shacl"]
+    r = subprocess.run([*cmd, "--strict"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1  # --strict: a file was skipped
+    assert "通报 5 份, 问题 141 个" in r.stdout and str(tmp_path / "o" / "stats.json") in r.stdout  # the last lines too
+    assert "E001" in r.stderr
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0
+    stats = (tmp_path / "o" / "stats.json").read_text(encoding="utf-8")
+    assert stats.endswith("}\n") and '"files_seen": 2' in stats
+    assert (tmp_path / "o" / "xunshi.ttl").read_bytes().rstrip().endswith(b".")
