@@ -59,6 +59,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -162,6 +163,7 @@ BOILERPLATE = (
 )
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_intern = sys.intern
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 _ANON = re.compile(r"^(某些|某个|某|个别|有的|部分|少数|一些|原)")
 
@@ -182,14 +184,15 @@ def ngrams(text: str, sizes: tuple[int, ...] = (2, 3)) -> frozenset[str]:
     out: set[str] = set()
     for run in han_runs(text):
         for n in sizes:
-            out.update(run[i : i + n] for i in range(len(run) - n + 1))
+            # interned: a corpus repeats its n-grams across thousands of problems (memory)
+            out.update(_intern(run[i : i + n]) for i in range(len(run) - n + 1))
     out.update("#" + m for m in _NUM.findall(unicodedata.normalize("NFKC", text or "")))
     return frozenset(out)
 
 
 def chars(text: str) -> frozenset[str]:
     """The bag (set) of Han characters: insensitive to word order."""
-    return frozenset("".join(han_runs(text)))
+    return frozenset(map(_intern, "".join(han_runs(text))))
 
 
 def unit_kind(label: str) -> str:
