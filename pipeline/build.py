@@ -34,36 +34,30 @@ _ZH: dict[str, Literal] = {}
 _PLAIN: dict[str, Literal] = {}
 
 
-def int_literal(n: int) -> Literal:
-    lit = _INTS.get(n)
+def _shared(cache: dict, key, make) -> Literal:
+    lit = cache.get(key)
     if lit is None:
-        lit = Literal(n)
-        if len(_INTS) < _SHARED_MAX:
-            _INTS[n] = lit
+        lit = make()
+        if len(cache) < _SHARED_MAX:
+            cache[key] = lit
     return lit
+
+
+def int_literal(n: int) -> Literal:
+    return _shared(_INTS, n, lambda: Literal(n))
 
 
 def zh(text: str) -> Literal:
     if len(text) > 16:
         return Literal(text, lang="zh")
-    lit = _ZH.get(text)
-    if lit is None:
-        lit = Literal(text, lang="zh")
-        if len(_ZH) < _SHARED_MAX:
-            _ZH[text] = lit
-    return lit
+    return _shared(_ZH, text, lambda: Literal(text, lang="zh"))
 
 
 def plain(text: str) -> Literal:
     """A plain (xsd:string) literal, shared when short."""
     if len(text) > 16:
         return Literal(text)
-    lit = _PLAIN.get(text)
-    if lit is None:
-        lit = Literal(text)
-        if len(_PLAIN) < _SHARED_MAX:
-            _PLAIN[text] = lit
-    return lit
+    return _shared(_PLAIN, text, lambda: Literal(text))
 
 
 def short(text: str, n: int = 24) -> str:
