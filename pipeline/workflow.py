@@ -292,17 +292,47 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
+class _Staged:
+    """Outputs written to hidden temporary files beside their final names (large ones
+    streamed), then all renamed into place together: an interrupted build never leaves a
+    half-written or a mixed set of outputs."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.files: dict[str, str] = {}  # name -> temporary path
+
+    def write(self, name: str, fill: Callable) -> None:
+        path = self.out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        self.files[name] = tmp
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            fill(fh)
+
+    def put(self, name: str, data: bytes) -> None:
+        self.write(name, lambda fh: fh.write(data))
+
+    def commit(self) -> None:
+        mask = _umask()
+        for name, tmp in sorted(self.files.items()):
+            os.chmod(tmp, 0o666 & ~mask)
+            os.replace(tmp, self.out / name)
+        self.files.clear()
+
+    def discard(self) -> None:
+        for tmp in self.files.values():
+            Path(tmp).unlink(missing_ok=True)
+        self.files.clear()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """``data`` to ``path`` through a temporary file renamed into place."""
+    staged = _Staged(path.parent)
+    try:
+        staged.put(path.name, data)
+        staged.commit()
+    finally:
+        staged.discard()
 
 
 @contextlib.contextmanager
@@ -367,39 +397,6 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     report.texts = ectx.texts
     write_outputs(report, out, html=html, shacl=shacl)
     return report
-
-
-class _Staged:
-    """Outputs written to hidden temporary files beside their final names (large ones
-    streamed), then all renamed into place together: an interrupted build never leaves a
-    half-written or a mixed set of outputs."""
-
-    def __init__(self, out: Path):
-        self.out = out
-        self.files: dict[str, str] = {}  # name -> temporary path
-
-    def write(self, name: str, fill: Callable) -> None:
-        path = self.out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        self.files[name] = tmp
-        with os.fdopen(fd, "wb") as fh:
-            fill(fh)
-
-    def put(self, name: str, data: bytes) -> None:
-        self.write(name, lambda fh: fh.write(data))
-
-    def commit(self) -> None:
-        mask = _umask()
-        for name, tmp in sorted(self.files.items()):
-            os.chmod(tmp, 0o666 & ~mask)
-            os.replace(tmp, self.out / name)
-        self.files.clear()
-
-    def discard(self) -> None:
-        for tmp in self.files.values():
-            Path(tmp).unlink(missing_ok=True)
-        self.files.clear()
 
 
 def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: bool = True) -> None:
