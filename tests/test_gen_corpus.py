@@ -253,3 +253,11 @@ def test_regressions_on_a_multi_round_corpus_same_rows_in_both_engines(built):
     assert key(ours) == key(theirs)
     assert {str(r.how) for r in ours} <= {"同一问题 (sameIssueAs)", "引用此前轮次 (previouslyRaisedIn)"}
     assert all(str(r.year2) > str(r.year1) for r in ours)
+    # a citation pairs the citing problem with problems of the inspection it cites, never
+    # with other units' problems of that round (a round covers many units)
+    from pipeline.vocab import XS
+
+    cited = [r for r in ours if str(r.how).startswith("引用")]
+    assert cited
+    for r in cited:
+        assert set(g.objects(r.earlier, XS.raisedIn)) & set(g.objects(r.later, XS.previouslyRaisedIn)), r
