@@ -557,14 +557,14 @@ def _measure_shares(scorer: si.Scorer, i: int, j: int) -> tuple[float, float]:
     names (葭岭县蘅垴镇, printed in policy titles and measures: rare in the corpus, so heavy),
     and the part in n-grams of 《policy titles》 of either side."""
     sp = scorer.measures
-    shared = sp.sets[i] & sp.sets[j]
-    total = sum(sp.w[g] for g in shared)
+    shared = sp.grams_of(i) & sp.grams_of(j)
+    total = sum(sp.weight(g) for g in shared)
     if not total:
         return 0.0, 0.0
     a, b = scorer.items[i], scorer.items[j]
     names = si.ngrams(a.publisher_label) | si.ngrams(b.publisher_label)
     titles = frozenset().union(*(si.ngrams(t) for t in _TITLE.findall(a.measures + b.measures)))
-    return (sum(sp.w[g] for g in shared & names) / total, sum(sp.w[g] for g in shared & titles) / total)
+    return (sum(sp.weight(g) for g in shared & names) / total, sum(sp.weight(g) for g in shared & titles) / total)
 
 
 def _led_by(f: dict, p: si.Params = si.DEFAULT) -> str:
