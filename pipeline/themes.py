@@ -67,6 +67,7 @@ MEASURE_WEIGHT = 2.0  # weight of the measures' vector beside the statement's
 NGRAM_MAX = 3
 MAX_DF = 0.2  # n-grams in more than this share of the documents are stop-grams ...
 STOP_MIN_DF = 5  # ... and in more than this many (small corpora keep everything)
+FIT_CHUNK = 20_000  # problems whose n-grams are extracted at once when fitting (bounded memory)
 _BLOCK_CELLS = 4_000_000  # query-document scores computed at once (bounds memory) ...
 _BLOCK_PAIRS = 8_000_000  # ... and products summed at once
 
@@ -462,6 +463,19 @@ def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return sorted_keys[starts], np.diff(np.append(starts, sorted_keys.size))
 
 
+def doc_freq(dids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct n-gram keys of (document, key) occurrences, sorted, and in how many
+    distinct documents each occurs."""
+    vocab, _ = _runs(np.sort(keys))
+    if not len(vocab):
+        return vocab, np.zeros(0, np.int64)
+    lo = int(dids.min())
+    span = int(dids.max()) - lo + 1
+    inv = np.searchsorted(vocab, keys)
+    pairs, _ = _runs(np.sort(inv * span + (dids - lo)))
+    return vocab, np.bincount(pairs // span, minlength=len(vocab))
+
+
 @dataclass(frozen=True)
 class SparseRows:
     """Rows of a sparse matrix in CSR form (``indptr``, ``indices``, ``data``), numpy only."""
@@ -477,6 +491,20 @@ class SparseRows:
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.indptr[i], self.indptr[i + 1]
         return self.indices[a:b], self.data[a:b]
+
+    @staticmethod
+    def vstack(parts: Sequence[SparseRows]) -> SparseRows:
+        """The rows of ``parts``, one after the other."""
+        ptrs = [np.zeros(1, np.int64)]
+        base = 0
+        for part in parts:
+            ptrs.append(part.indptr[1:] + base)
+            base += int(part.indptr[-1])
+        return SparseRows(
+            np.concatenate(ptrs),
+            np.concatenate([part.indices for part in parts]) if parts else np.zeros(0, np.int64),
+            np.concatenate([part.data for part in parts]) if parts else np.zeros(0, np.float64),
+        )
 
     def take(self, rows: Sequence[int]) -> SparseRows:
         parts = [self.row(i) for i in rows]
@@ -536,11 +564,24 @@ class TfidfModel:
         model._fit(dids, keys, n_docs, MAX_DF)
         return model
 
+    @classmethod
+    def from_doc_freq(cls, parts: Sequence[tuple[np.ndarray, np.ndarray]], n_docs: int, n_max: int = NGRAM_MAX) -> TfidfModel:
+        """A model fitted from the :func:`doc_freq` of disjoint sets of documents (a corpus
+        counted a chunk at a time): the same model as fitted on all of them at once."""
+        model = cls.__new__(cls)
+        model.n_max = n_max
+        keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, np.int64)
+        dfs = np.concatenate([d for _, d in parts]) if parts else np.zeros(0, np.int64)
+        order = np.argsort(keys, kind="stable")
+        vocab, counts = _runs(keys[order])
+        df = np.add.reduceat(dfs[order], np.cumsum(counts) - counts) if len(vocab) else np.zeros(0, np.int64)
+        model._keep(vocab, df, n_docs, MAX_DF)
+        return model
+
     def _fit(self, dids: np.ndarray, keys: np.ndarray, n: int, max_df: float) -> None:
-        vocab, _ = _runs(np.sort(keys))
-        inv = np.searchsorted(vocab, keys)
-        pairs, _ = _runs(np.sort(inv * max(n, 1) + dids))
-        df = np.bincount(pairs // max(n, 1), minlength=len(vocab))
+        self._keep(*doc_freq(dids, keys), n, max_df)
+
+    def _keep(self, vocab: np.ndarray, df: np.ndarray, n: int, max_df: float) -> None:
         keep = df <= max(max_df * n, STOP_MIN_DF)
         self.keys = vocab[keep]  # sorted n-gram keys
         self.idf = np.log((1.0 + n) / (1.0 + df[keep])) + 1.0
@@ -701,11 +742,27 @@ class SimilaritySpace:
         assignable = [t for t in themes if not t.group]
         profiles = ["\n".join(t.labels) + "\n" + t.definition for t in assignable]
         n = len(statements)
-        ds, ks = _gram_keys(statements, NGRAM_MAX)
-        dm, km = _gram_keys(measures, NGRAM_MAX)
+        chunks = [(a, min(a + FIT_CHUNK, n)) for a in range(0, n, FIT_CHUNK)]
+
+        def grams(a: int, b: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+            return _gram_keys(statements[a:b], NGRAM_MAX), _gram_keys(measures[a:b], NGRAM_MAX)
+
+        # counted a chunk of problems at a time, then weighed a chunk at a time (the n-grams
+        # extracted twice): the occurrence arrays of a whole corpus, with the copies that
+        # sorting them takes, were several GB at 10,000 bulletins
         dp, kp = _gram_keys(profiles, NGRAM_MAX)
-        model = TfidfModel.from_grams(np.concatenate([ds, dm, dp + n]), np.concatenate([ks, km, kp]), n + len(profiles))
-        vecs = blend(model.weigh(ds, ks, n), model.weigh(dm, km, n), MEASURE_WEIGHT)
+        parts = []
+        for a, b in chunks:
+            (ds, ks), (dm, km) = grams(a, b)
+            parts.append(doc_freq(np.concatenate([ds + a, dm + a]), np.concatenate([ks, km])))
+        parts.append(doc_freq(dp + n, kp))
+        model = TfidfModel.from_doc_freq(parts, n + len(profiles))
+        del parts
+        rows = []
+        for a, b in chunks:
+            (ds, ks), (dm, km) = grams(a, b)
+            rows.append(blend(model.weigh(ds, ks, b - a), model.weigh(dm, km, b - a), MEASURE_WEIGHT))
+        vecs = SparseRows.vstack(rows) if rows else model.weigh(np.zeros(0, np.int64), np.zeros(0, np.int64), 0)
         return cls(model, [t.slug for t in assignable], vecs, model.weigh(dp, kp, len(profiles)))
 
     def vectors(self, statements: Sequence[str], measures: Sequence[str]) -> SparseRows:

@@ -329,3 +329,29 @@ def test_top_k_is_a_stable_argsort():
         b = rng.random((r, n)) if trial % 3 == 0 else rng.integers(0, int(rng.integers(1, 6)), size=(r, n)) / 4
         for k in range(1, 6):
             assert np.array_equal(top_k(b, k), np.argsort(-b, axis=1, kind="stable")[:, :k]), (trial, k)
+
+
+def test_similarity_space_fitted_a_chunk_at_a_time_is_the_same(built, monkeypatch):
+    """The fit counts and weighs FIT_CHUNK problems at a time (bounded memory at 10,000
+    bulletins): any chunk size gives the very same model and vectors as one chunk."""
+    from pipeline.enrich import EnrichContext
+
+    _, g, _, texts = built
+    problems = T.collect_problems(g, EnrichContext(texts))
+    themes = T.load_themes()
+    statements, measures = [pv.sim_text() for pv in problems], [pv.measures for pv in problems]
+    assert len(problems) > 50
+    whole = T.SimilaritySpace.fit(statements, measures, themes)
+    for size in (7, 50):
+        monkeypatch.setattr(T, "FIT_CHUNK", size)
+        part = T.SimilaritySpace.fit(statements, measures, themes)
+        assert np.array_equal(part.model.keys, whole.model.keys) and np.array_equal(part.model.idf, whole.model.idf)
+        for a, b in ((part.problems, whole.problems), (part.profiles, whole.profiles)):
+            assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+            assert np.array_equal(a.data, b.data)  # bit for bit, not approximately
+    # and the model is the one fitted on every occurrence at once (the former single pass)
+    n = len(statements)
+    profiles = ["\n".join(t.labels) + "\n" + t.definition for t in themes if not t.group]
+    (ds, ks), (dm, km), (dp, kp) = (T._gram_keys(x, T.NGRAM_MAX) for x in (statements, measures, profiles))
+    once = T.TfidfModel.from_grams(np.concatenate([ds, dm, dp + n]), np.concatenate([ks, km, kp]), n + len(profiles))
+    assert np.array_equal(once.keys, whole.model.keys) and np.array_equal(once.idf, whole.model.idf)
