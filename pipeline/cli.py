@@ -30,8 +30,8 @@ class Progress:
 
     def __call__(self, st) -> None:
         self.files += 1
-        self.bulletins += len(st.extractions)
-        self.problems += sum(len(e.bulletin.problems) for e in st.extractions)
+        self.bulletins += st.n_bulletins
+        self.problems += st.n_problems
         rate = self.files / max(self.time() - self.start, 1e-6)
         if self.tty:
             print(
@@ -41,8 +41,8 @@ class Progress:
                 flush=True,
             )
         else:
-            print(f"[{st.outcome}] {st.display}: {len(st.extractions)} 份通报 (bulletins), "
-                  f"{sum(len(e.bulletin.problems) for e in st.extractions)} 个问题 (problems)", file=self.stream)
+            print(f"[{st.outcome}] {st.display}: {st.n_bulletins} 份通报 (bulletins), "
+                  f"{st.n_problems} 个问题 (problems)", file=self.stream)
 
     def done(self) -> None:
         if self.tty:

@@ -56,7 +56,7 @@ def built(corpus, tmp_path_factory):
 
     out, _ = corpus
     # the folder: it holds the bulletins only (the manifest is one level up, no E004)
-    return run_build([out / "bulletins"], tmp_path_factory.mktemp("graphs"), html=False, shacl=False, use_cache=False)
+    return run_build([out / "bulletins"], tmp_path_factory.mktemp("graphs"), html=False, shacl=False, use_cache=False, keep_records=True)
 
 
 def _widths(text: str) -> tuple[str, set[str]]:
