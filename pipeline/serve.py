@@ -59,6 +59,7 @@ from pipeline.store import (
     StoreError,
     bound_query,
     is_store,
+    read_manifest,
     memory_store,
     open_store,
     run_ox,
@@ -234,21 +235,33 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+IN_MEMORY_MAX_TRIPLES = 3_000_000  # ~1,000 bulletins; larger stores are served from disk
+
+
+def store_triples(store_dir: str | Path) -> int:
+    """How many triples the store's manifest records (its documents, corpus and ontology
+    graphs)."""
+    return sum(int(g.get("triples", 0)) for g in read_manifest(store_dir)["graphs"].values())
+
+
 def open_dataset(graph_dir_or_store: str | Path, *, read_only: bool = True, in_memory: bool | None = None) -> ox.Store:
     """The pyoxigraph store to serve.
 
     A graph folder or file is loaded in memory with the ontology and themes. A store folder
-    is copied into memory when ``in_memory`` (default: when read-only; Oxigraph in memory
-    answers the named queries several times faster than from disk, and a later
-    ``write_store`` cannot pull the data from under the endpoint), else opened on disk
-    (required for a writable endpoint whose writes should persist).
+    is copied into memory when ``in_memory`` (default: when read-only and the store holds at
+    most :data:`IN_MEMORY_MAX_TRIPLES`; Oxigraph in memory answers the named queries several
+    times faster than from disk, and a later ``write_store`` cannot pull the data from under
+    the endpoint), else opened on disk (required for a writable endpoint whose writes should
+    persist; and for large stores: 10,000 bulletins are 27.5 million triples, which would
+    need ~10 GB of memory as a copy and are served from disk in seconds per query).
     """
     path = Path(graph_dir_or_store)
     if not is_store(path):
         return memory_store(path, with_ontology=True)
     if in_memory is None:
-        in_memory = read_only
+        in_memory = read_only and store_triples(path) <= IN_MEMORY_MAX_TRIPLES
     if not in_memory:
+        log.info("serving the store on disk: %s", path)
         return open_store(path, read_only=read_only)
     disk = open_store(path, read_only=True)
     try:

@@ -380,3 +380,22 @@ def test_serve_a_store_folder(sample_build, graph_dir, tmp_path, capsys):
         assert get(f"{server.url}/queries/bulletins")[0] == 200
     finally:
         server.stop()
+
+
+def test_a_large_store_is_served_from_disk(sample_build, tmp_path, monkeypatch):
+    """Above IN_MEMORY_MAX_TRIPLES (by the manifest) a read-only store is opened on disk, not
+    copied into memory: the copy of a 10,000-bulletin store would need ~10 GB."""
+    import pipeline.serve as srv
+
+    _, report = sample_build
+    write_store(report.graph, tmp_path / "store")
+    n = srv.store_triples(tmp_path / "store")
+    assert n == sum(g["triples"] for g in read_manifest(tmp_path / "store")["graphs"].values()) > 5000
+    probe = "INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }"
+    copy = srv.open_dataset(tmp_path / "store")  # small: an in-memory copy (writable, detached)
+    copy.update(probe)
+    monkeypatch.setattr(srv, "IN_MEMORY_MAX_TRIPLES", n - 1)
+    disk = srv.open_dataset(tmp_path / "store")
+    assert len(disk) == len(copy) - 1
+    with pytest.raises((OSError, RuntimeError)):  # pyoxigraph: "only possible on read-write instances"
+        disk.update(probe)  # the read-only store on disk itself
