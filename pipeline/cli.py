@@ -226,7 +226,7 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="构建知识图谱 (build graphs/ from a folder or files)")
     b.add_argument("inputs", nargs="*", help="folders or files (default: corpus)")
-    b.add_argument("--out", default="graphs", help="output folder (default: graphs)")
+    b.add_argument("-o", "--out", default="graphs", help="output folder (default: graphs)")
     b.add_argument("--no-html", action="store_true", help="skip the HTML view")
     b.add_argument("--no-shacl", action="store_true", help="skip SHACL validation")
     b.add_argument("--max-bytes", type=int, default=200_000_000, help="skip files larger than this (E007)")
@@ -248,7 +248,7 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("view", help="生成离线 HTML 图 (write the offline HTML view)")
     v.add_argument("--graph", default="graphs")
-    v.add_argument("--out", help="HTML file (default: GRAPH/xunshi.html)")
+    v.add_argument("-o", "--out", help="HTML file (default: GRAPH/xunshi.html)")
     v.set_defaults(func=cmd_view)
 
     t = sub.add_parser("trace", help="追踪反复出现的问题 (timeline of a theme across rounds)")

@@ -45,8 +45,9 @@ def test_strict_exits_1_when_a_file_was_skipped(tmp_path, capsys):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "empty.txt").write_bytes(b"")
     shutil.copy(ROOT / "corpus" / "xiangjiang-2023-12-22.txt", tmp_path / "c")
-    assert main(["build", str(tmp_path / "c"), "--out", str(tmp_path / "o"), "--no-html", "--no-shacl", "--strict", "-q"]) == 1
+    assert main(["build", str(tmp_path / "c"), "-o", str(tmp_path / "o"), "--no-html", "--no-shacl", "--strict", "-q"]) == 1
     assert "E001" in capsys.readouterr().err
+    assert (tmp_path / "o" / "xunshi.ttl").is_file()  # -o is --out
 
 
 def test_python_dash_m_and_console_script():
