@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import UsageError, XunshiError
+from .errors import Issue, UsageError, XunshiError
 from .vocab import STATUS_ZH
 
 
@@ -68,9 +68,13 @@ def cmd_build(args) -> int:
         options={"decisions": Path(args.decisions)} if args.decisions else None,
         workers=args.workers,
         use_cache=not args.no_cache,
+        skip_unchanged=not (args.force or args.store),
     )
     if progress:
         progress.done()
+    if report.up_to_date is not None:
+        print("已是最新 (up to date): 输入、代码与输出均未改变, 未重建; 强制重建请加 --force "
+              "(inputs, code and outputs unchanged: nothing rebuilt)")
     if args.store:
         from .store import write_store
 
@@ -78,8 +82,8 @@ def cmd_build(args) -> int:
         print(f"图谱存储 (store): {args.store} — {st}")
     d = report.as_dict()
     c = d["counts"]
-    for issue in report.issues:
-        _err(str(issue))
+    for issue in d["issues"]:
+        _err(Issue.format(issue))
     print(
         f"文件 {d['files_seen']} 个 (files): 成功 {d['files_ok']}, 跳过 {d['files_skipped']}; "
         f"通报 {c.get('bulletins', 0)} 份, 问题 {c.get('problems', 0)} 个, 措施 {c.get('measures', 0)} 条, "
@@ -235,6 +239,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--store", help="also write an on-disk Oxigraph store (one named graph per document) to this folder")
     b.add_argument("-j", "--workers", type=int, default=1, help="processes for ingest, segment and extract (same output)")
     b.add_argument("--no-cache", action="store_true", help="reprocess every file (ignore OUT/.cache)")
+    b.add_argument("--force", action="store_true", help="rebuild even when inputs, code and outputs are unchanged")
     b.add_argument("-q", "--quiet", action="store_true")
     b.set_defaults(func=cmd_build)
 

@@ -256,8 +256,13 @@ class Issue:
         return d
 
     def __str__(self) -> str:
-        where = self.source + (f"@{self.offset}" if self.offset is not None else "")
-        return f"{self.code} {where}: {self.message}; {self.hint}"
+        return self.format(self.as_dict())
+
+    @staticmethod
+    def format(d: dict) -> str:
+        """One line for the console, from :meth:`as_dict` (also as read back from stats.json)."""
+        where = d["source"] + (f"@{d['offset']}" if d.get("offset") is not None else "")
+        return f"{d['code']} {where}: {d['message']}; {d['hint']}"
 
 
 class XunshiError(Exception):

@@ -236,6 +236,8 @@ class RunReport:
     texts: dict[str, str] = field(default_factory=dict)  # SourceDocument IRI -> reference text
     cache: dict = field(default_factory=dict)  # hits and misses (console only: stats.json stays reproducible)
     outputs: dict[str, str] = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)  # every file the build wrote, relative to the output folder
+    up_to_date: dict | None = None  # nothing rebuilt: the stats.json of the build that made the outputs
 
     @property
     def issues(self) -> list[Issue]:
@@ -269,6 +271,8 @@ class RunReport:
         return {k: c.get(k, 0) for k in ("Completed", "PartiallyCompleted", "NotCompleted", "InProgress", "LongTerm", "Unknown")}
 
     def as_dict(self) -> dict:
+        if self.up_to_date is not None:
+            return self.up_to_date
         files = []
         for f in self.files:
             files.append(
@@ -376,6 +380,7 @@ def run_build(
     workers: int = 1,
     use_cache: bool = True,
     keep_records: bool = False,
+    skip_unchanged: bool = False,
 ) -> RunReport:
     """Build the knowledge graph of every file under ``inputs`` into ``out_dir``.
 
@@ -383,13 +388,74 @@ def run_build(
     analysts' decisions file: applied after the automatic passes, not read as a bulletin.
     Each file's extracted records are released once the graph holds them (the report keeps
     their counts) unless ``keep_records``.
+
+    With the cache on, a build records a fingerprint of what it read (code, ontology, every
+    input's bytes, options) and the size and modification time of every file it wrote, in
+    ``OUT/.cache/build.json``. ``skip_unchanged``: when the fingerprint is the same and
+    every output is still as written, nothing is rebuilt; the report then has no graph and
+    ``up_to_date`` holds the stats of the build that made the outputs.
     """
     with gc_paused():
         return _run_build(inputs, out_dir, html=html, shacl=shacl, max_bytes=max_bytes, progress=progress,
-                          options=options, workers=workers, use_cache=use_cache, keep_records=keep_records)
+                          options=options, workers=workers, use_cache=use_cache, keep_records=keep_records,
+                          skip_unchanged=skip_unchanged)
 
 
-def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, workers, use_cache, keep_records) -> RunReport:
+BUILD_STATE = Path(".cache") / "build.json"
+
+
+def _file_digest(path: Path) -> bytes:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        h.update(b"\x00unreadable")
+    return h.digest()
+
+
+def build_fingerprint(paths: list[Path], options: dict, settings: dict) -> str:
+    """What a build's outputs depend on: the code, the ontology and themes, every input
+    (name and bytes, in order), the decisions file and the options."""
+    from .vocab import ontology_dir
+
+    h = hashlib.sha256(code_version().encode())
+    for f in sorted(p for p in ontology_dir().rglob("*") if p.is_file()):
+        h.update(f.name.encode() + b"\x1f" + _file_digest(f))
+    for p in paths:
+        h.update(ingest.display_path(p).encode() + b"\x1f" + _file_digest(p))
+    if options.get("decisions"):
+        h.update(b"decisions\x1f" + _file_digest(Path(options["decisions"])))
+    h.update(json.dumps({"settings": settings, "options": {k: str(v) for k, v in sorted(options.items())}}, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _stamps(out: Path, names: Iterable[str]) -> dict[str, list[int]] | None:
+    stamps = {}
+    for name in sorted(names):
+        try:
+            st = (out / name).stat()
+        except OSError:
+            return None
+        stamps[name] = [st.st_size, st.st_mtime_ns]
+    return stamps
+
+
+def _unchanged(out: Path, fingerprint: str) -> dict | None:
+    """The stats of the last build into ``out`` if it had this fingerprint and every file it
+    wrote is still there, the same size and modification time; else None."""
+    try:
+        state = json.loads((out / BUILD_STATE).read_text(encoding="utf-8"))
+        if state.get("fingerprint") != fingerprint or _stamps(out, state["outputs"]) != state["outputs"]:
+            return None
+        return json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, workers, use_cache, keep_records,
+               skip_unchanged) -> RunReport:
     out = Path(out_dir)
     options = dict(options or {})
     ctx: dict = {"max_bytes": max_bytes}
@@ -397,6 +463,12 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     decisions = [p for p in paths if p.name == DECISIONS_FILE]
     if decisions:
         options.setdefault("decisions", decisions[0])
+    fingerprint = None
+    if use_cache:
+        fingerprint = build_fingerprint(paths, options, {"html": html, "shacl": shacl, "max_bytes": max_bytes})
+        stored = _unchanged(out, fingerprint) if skip_unchanged else None
+        if stored is not None:
+            return RunReport([], up_to_date=stored, outputs=dict(stored.get("outputs", {})))
     cache = DocCache(out / ".cache" / "docs" if use_cache else None)
     docs = process_all([p for p in paths if p.name != DECISIONS_FILE], ctx, workers, cache, progress)
     by_path = {st.path: st for st in docs}
@@ -418,6 +490,11 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     report.build_issues.extend(ectx.issues)
     report.texts = ectx.texts
     write_outputs(report, out, html=html, shacl=shacl)
+    if fingerprint is not None:
+        stamps = _stamps(out, report.written)
+        if stamps is not None:
+            state = json.dumps({"fingerprint": fingerprint, "outputs": stamps}, indent=1, sort_keys=True) + "\n"
+            atomic_write(out / BUILD_STATE, state.encode("utf-8"))
     return report
 
 
@@ -425,6 +502,7 @@ def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: boo
     staged = _Staged(out)
     try:
         _write_outputs(report, staged, html=html, shacl=shacl)
+        report.written = sorted([*staged.files, "stats.json"])
         staged.commit()
     finally:
         staged.discard()

@@ -75,3 +75,39 @@ def test_console_build_ends_fast_but_writes_and_reports_everything(tmp_path):
     stats = (tmp_path / "o" / "stats.json").read_text(encoding="utf-8")
     assert stats.endswith("}\n") and '"files_seen": 2' in stats
     assert (tmp_path / "o" / "xunshi.ttl").read_bytes().rstrip().endswith(b".")
+
+
+def test_an_unchanged_build_is_not_redone(tmp_path, capsys):
+    """Re-running a build whose inputs, code, options and outputs are unchanged rebuilds
+    nothing (same summary, outputs untouched); any change, a touched output or --force
+    rebuilds."""
+    (tmp_path / "c").mkdir()
+    shutil.copy(ROOT / "corpus" / "xiangjiang-2023-12-22.txt", tmp_path / "c")
+    out = tmp_path / "o"
+    cmd = ["build", str(tmp_path / "c"), "-o", str(out), "--no-html", "--no-shacl", "-q"]
+
+    def build(*extra) -> str:
+        assert main(cmd + list(extra)) == 0
+        return capsys.readouterr().out
+
+    def mtimes() -> dict:
+        return {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
+
+    first = build()
+    assert "已是最新" not in first
+    stamps = mtimes()
+    second = build()
+    assert "已是最新 (up to date)" in second and mtimes() == stamps
+    # the same counts, statuses and outputs as the build that made them
+    assert second.splitlines()[1:] == [line for line in first.splitlines() if not line.startswith("缓存")]
+    assert "问题 " in second and "完成 " in second
+
+    (out / "xunshi.graphml").unlink()  # an output removed: rebuilt
+    assert "已是最新" not in build() and (out / "xunshi.graphml").is_file()
+    assert "已是最新" in build()
+    assert "已是最新" not in build("--force")
+    assert "已是最新" not in build("--max-bytes", "100000000")  # other options
+    with open(tmp_path / "c" / "xiangjiang-2023-12-22.txt", "a", encoding="utf-8") as fh:
+        fh.write("\n")  # an input changed
+    assert "已是最新" not in build("--max-bytes", "100000000")
+    assert "已是最新" in build("--max-bytes", "100000000")
