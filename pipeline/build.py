@@ -71,9 +71,12 @@ class GraphBuilder:
         self.linked = linked
         self.g = bind_prefixes(Graph(store=CompactMemory()))
         self.spans: set[URIRef] = set()
+        # straight into the store: every term here is made by this class, so rdflib's
+        # per-triple checks in Graph.add (a fifth of this stage) have nothing to catch
+        self._store_add = self.g.store.add
 
     def add(self, s, p, o) -> None:
-        self.g.add((s, p, o))
+        self._store_add((s, p, o))
 
     def evidence(self, node: URIRef, span: Span | None, prop=XS.evidence) -> None:
         if span is None or span.end <= span.start:
