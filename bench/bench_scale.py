@@ -11,8 +11,9 @@ then, in this order and on the same files:
 - ``xunshi build`` as a user runs it, in a child process (so its peak memory can be read):
   ``--no-html --no-shacl`` (graph, GraphML, CSV, stats) with a cold cache; with ``--full``
   also the default build (SHACL and the HTML view),
-- with ``--incremental``: after the cold build, adding one new bulletin, changing one and
-  deleting one, each followed by a rebuild that reuses the cache; the last rebuild's Turtle is
+- with ``--incremental``: after the cold build, a rebuild with nothing changed (up to date:
+  nothing is redone), then adding one new bulletin, changing one and deleting one, each
+  followed by a rebuild that reuses the cache; the last rebuild's Turtle is
   compared byte for byte with a clean build of the same files.
 
 Several ``--n`` give the growth ratio (build time of the largest ÷ the smallest, beside the
@@ -121,6 +122,7 @@ def run_one(n: int, args, root: Path, work: Path) -> dict:
     if args.incremental:
         shutil.rmtree(out, ignore_errors=True)
         res["cold_cached"] = child(base + lean, work)  # a cold build that fills the cache
+        res["unchanged"] = child(base + lean, work)  # nothing changed: not rebuilt
         added = corpus / spare.name
         shutil.copy(spare, added)
         res["add_one"] = child(base + lean, work)
@@ -163,7 +165,8 @@ def report(runs: list[dict], args) -> None:
         if "add_one" in r:
             full = r["cold_cached"][0]
             print(f"incremental (÷ the cold build with cache, {full:.1f} s):")
-            for key, label in (("add_one", "add one bulletin"), ("change_one", "change one"), ("delete_one", "delete one")):
+            for key, label in (("unchanged", "nothing changed (up to date)"), ("add_one", "add one bulletin"),
+                               ("change_one", "change one"), ("delete_one", "delete one")):
                 t, mem, _ = r[key]
                 print(f"  {label:<44}{t:>9.1f}{'':>8}{t / full:>9.2f}{mem:>9,.0f}")
             print(f"  output identical to a clean build: {'yes' if r['identical'] else 'NO'}")
