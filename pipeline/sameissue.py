@@ -56,6 +56,7 @@ Weights and threshold were calibrated on ``tests/eval/same_issue_gold.tsv`` with
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import sys
@@ -259,16 +260,11 @@ class _Space:
         self.sums = [math.fsum(self.w[a].tolist()) for a in self.ids]
         self.norms = [math.sqrt(math.fsum(self.w2[a].tolist())) for a in self.ids]
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     def grams_of(self, i: int) -> frozenset[str]:
         """Item ``i``'s features as strings (for reports; the scores never need them)."""
         return frozenset(self.grams[k] for k in self.ids[i].tolist())
 
     def weight(self, gram: str) -> float:
-        import bisect
-
         k = bisect.bisect_left(self.grams, gram)
         return float(self.w[k]) if k < len(self.grams) and self.grams[k] == gram else 0.0
 
@@ -313,11 +309,7 @@ class _Space:
         """Item ``i``'s ``k`` heaviest ids shared with at least one other item, ties by string."""
         a = self.ids[i]
         a = a[self.df[a] >= 2]
-        if len(a) > k:
-            a = a[np.lexsort((a, -self.w[a]))[:k]]
-        else:
-            a = a[np.lexsort((a, -self.w[a]))]
-        return a
+        return a[np.lexsort((a, -self.w[a]))[:k]]
 
 
 class Scorer:
@@ -335,13 +327,18 @@ class Scorer:
 
     # -- blocking --
 
-    def blocking_keys(self, i: int) -> list[str]:
-        """Item ``i``'s heaviest n-grams (IDF × boilerplate factor; shared with at least one
-        other problem) of its text, then of its measures (prefixed ``m:``), ties by string."""
+    def key_ids(self, i: int) -> list[int]:
+        """Item ``i``'s blocking keys: its heaviest n-grams (IDF × boilerplate factor; shared
+        with at least one other problem) of its text as their ids ``k``, then of its measures
+        as ``-1 - k``; ties by string."""
         p = self.params
-        keys = [self.text.grams[k] for k in self.text.heaviest(i, p.keys_per_item).tolist()]
-        keys += ["m:" + self.measures.grams[k] for k in self.measures.heaviest(i, p.measure_keys_per_item).tolist()]
+        keys = self.text.heaviest(i, p.keys_per_item).tolist()
+        keys += [-1 - k for k in self.measures.heaviest(i, p.measure_keys_per_item).tolist()]
         return keys
+
+    def blocking_keys(self, i: int) -> list[str]:
+        """:meth:`key_ids` as n-grams (measures' prefixed ``m:``), for reports."""
+        return [self.text.grams[k] if k >= 0 else "m:" + self.measures.grams[-1 - k] for k in self.key_ids(i)]
 
     def candidates(self) -> list[tuple[int, int]]:
         """Index pairs ``(i, j)``, ``i < j``, of different bulletins of one of their
@@ -350,13 +347,9 @@ class Scorer:
         Each problem probes an inverted index of its group(s) with its own keys, so a pair is
         found when *either* side's rarest n-grams occur in the other (a key list of fixed length
         per problem, postings longer than ``df_cap`` skipped: linear in the corpus size).
-        Keys are vocabulary ids: ``k`` for a text n-gram, ``-1 - k`` for a measures n-gram.
+        Keys are :meth:`key_ids`.
         """
-        p = self.params
-        keys = [
-            self.text.heaviest(i, p.keys_per_item).tolist() + [-1 - k for k in self.measures.heaviest(i, p.measure_keys_per_item).tolist()]
-            for i in range(len(self.items))
-        ]
+        keys = [self.key_ids(i) for i in range(len(self.items))]
         want_text = np.zeros(len(self.text.grams), dtype=bool)
         want_meas = np.zeros(len(self.measures.grams), dtype=bool)
         for ks in keys:
@@ -373,7 +366,7 @@ class Scorer:
                 for g in held:
                     index[(grp, g)].append(i)
         pairs: set[tuple[int, int]] = set()
-        cap = p.df_cap
+        cap = self.params.df_cap
         for i, it in enumerate(self.items):
             for grp in scope_groups(it):
                 for g in keys[i]:

@@ -59,9 +59,9 @@ from pipeline.store import (
     StoreError,
     bound_query,
     is_store,
-    read_manifest,
     memory_store,
     open_store,
+    read_manifest,
     run_ox,
 )
 from pipeline.vocab import ontology_dir

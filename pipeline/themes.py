@@ -748,19 +748,22 @@ class SimilaritySpace:
             return _gram_keys(statements[a:b], NGRAM_MAX), _gram_keys(measures[a:b], NGRAM_MAX)
 
         # counted a chunk of problems at a time, then weighed a chunk at a time (the n-grams
-        # extracted twice): the occurrence arrays of a whole corpus, with the copies that
-        # sorting them takes, were several GB at 10,000 bulletins
+        # extracted again for the weighing, except the last chunk's): the occurrence arrays
+        # of a whole corpus, with the copies sorting them takes, were several GB at 10,000
+        # bulletins
         dp, kp = _gram_keys(profiles, NGRAM_MAX)
-        parts = []
+        parts, last = [], None
         for a, b in chunks:
-            (ds, ks), (dm, km) = grams(a, b)
+            last = (a, b, grams(a, b))
+            (ds, ks), (dm, km) = last[2]
             parts.append(doc_freq(np.concatenate([ds + a, dm + a]), np.concatenate([ks, km])))
         parts.append(doc_freq(dp + n, kp))
         model = TfidfModel.from_doc_freq(parts, n + len(profiles))
         del parts
         rows = []
         for a, b in chunks:
-            (ds, ks), (dm, km) = grams(a, b)
+            # the last chunk's n-grams are still at hand (with one chunk, nothing is redone)
+            (ds, ks), (dm, km) = last[2] if last[:2] == (a, b) else grams(a, b)
             rows.append(blend(model.weigh(ds, ks, b - a), model.weigh(dm, km, b - a), MEASURE_WEIGHT))
         vecs = SparseRows.vstack(rows) if rows else model.weigh(np.zeros(0, np.int64), np.zeros(0, np.int64), 0)
         return cls(model, [t.slug for t in assignable], vecs, model.weigh(dp, kp, len(profiles)))
