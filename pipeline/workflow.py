@@ -135,15 +135,19 @@ class DocCache:
         self.folder = folder
         self.hits = self.misses = 0
         self.used: set[str] = set()
+        self._keys: dict[tuple[Path, str], str | None] = {}  # each file read once per build
 
     def key(self, path: Path, display: str) -> str | None:
         if self.folder is None:
             return None
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        return hashlib.sha256(b"\x1f".join([display.encode(), hashlib.sha256(data).digest(), code_version().encode()])).hexdigest()
+        if (path, display) not in self._keys:
+            try:
+                digest = hashlib.sha256(path.read_bytes()).digest()
+            except OSError:
+                self._keys[(path, display)] = None
+            else:
+                self._keys[(path, display)] = hashlib.sha256(b"\x1f".join([display.encode(), digest, code_version().encode()])).hexdigest()
+        return self._keys[(path, display)]
 
     def get(self, key: str | None) -> DocState | None:
         if key is None:
@@ -415,16 +419,18 @@ def _file_digest(path: Path) -> bytes:
     return h.digest()
 
 
-def build_fingerprint(paths: list[Path], options: dict, settings: dict) -> str:
+def build_fingerprint(paths: list[Path], cache: DocCache, options: dict, settings: dict) -> str:
     """What a build's outputs depend on: the code, the ontology and themes, every input
-    (name and bytes, in order), the decisions file and the options."""
+    (its cache key: name, bytes and code version; in order), the decisions file and the
+    options."""
     from .vocab import ontology_dir
 
     h = hashlib.sha256(code_version().encode())
     for f in sorted(p for p in ontology_dir().rglob("*") if p.is_file()):
         h.update(f.name.encode() + b"\x1f" + _file_digest(f))
     for p in paths:
-        h.update(ingest.display_path(p).encode() + b"\x1f" + _file_digest(p))
+        display = ingest.display_path(p)
+        h.update(display.encode() + b"\x1f" + (cache.key(p, display) or "unreadable").encode())
     if options.get("decisions"):
         h.update(b"decisions\x1f" + _file_digest(Path(options["decisions"])))
     h.update(json.dumps({"settings": settings, "options": {k: str(v) for k, v in sorted(options.items())}}, sort_keys=True).encode())
@@ -463,13 +469,13 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     decisions = [p for p in paths if p.name == DECISIONS_FILE]
     if decisions:
         options.setdefault("decisions", decisions[0])
+    cache = DocCache(out / ".cache" / "docs" if use_cache else None)
     fingerprint = None
     if use_cache:
-        fingerprint = build_fingerprint(paths, options, {"html": html, "shacl": shacl, "max_bytes": max_bytes})
+        fingerprint = build_fingerprint(paths, cache, options, {"html": html, "shacl": shacl, "max_bytes": max_bytes})
         stored = _unchanged(out, fingerprint) if skip_unchanged else None
         if stored is not None:
             return RunReport([], up_to_date=stored, outputs=dict(stored.get("outputs", {})))
-    cache = DocCache(out / ".cache" / "docs" if use_cache else None)
     docs = process_all([p for p in paths if p.name != DECISIONS_FILE], ctx, workers, cache, progress)
     by_path = {st.path: st for st in docs}
     states = [by_path.get(p) or DocState(p, ingest.display_path(p), outcome="decisions") for p in paths]
