@@ -61,7 +61,6 @@ import math
 import re
 import sys
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -347,36 +346,63 @@ class Scorer:
         Each problem probes an inverted index of its group(s) with its own keys, so a pair is
         found when *either* side's rarest n-grams occur in the other (a key list of fixed length
         per problem, postings longer than ``df_cap`` skipped: linear in the corpus size).
-        Keys are :meth:`key_ids`.
+        Keys are :meth:`key_ids`. The index is a sorted array of (group, key) codes probed with
+        ``searchsorted``, not a dict of tuples.
         """
-        keys = [self.key_ids(i) for i in range(len(self.items))]
-        want_text = np.zeros(len(self.text.grams), dtype=bool)
-        want_meas = np.zeros(len(self.measures.grams), dtype=bool)
+        n = len(self.items)
+        if n < 2:
+            return []
+        nt = len(self.text.grams)
+        space = nt + len(self.measures.grams)  # one key space: text ids, then measures ids + nt
+
+        def unified(ks: list[int]) -> list[int]:
+            return [k if k >= 0 else nt - 1 - k for k in ks]
+
+        keys = [np.array(unified(self.key_ids(i)), dtype=np.int64) for i in range(n)]
+        wanted = np.zeros(space, dtype=bool)
         for ks in keys:
-            for k in ks:
-                if k >= 0:
-                    want_text[k] = True
-                else:
-                    want_meas[-1 - k] = True
-        index: dict[tuple[str, int], list[int]] = defaultdict(list)
-        for i, it in enumerate(self.items):
-            t, m = self.text.ids[i], self.measures.ids[i]
-            held = t[want_text[t]].tolist() + [-1 - k for k in m[want_meas[m]].tolist()]
-            for grp in scope_groups(it):
-                for g in held:
-                    index[(grp, g)].append(i)
-        pairs: set[tuple[int, int]] = set()
-        cap = self.params.df_cap
-        for i, it in enumerate(self.items):
-            for grp in scope_groups(it):
-                for g in keys[i]:
-                    post = index.get((grp, g), ())
-                    if len(post) > cap:
-                        continue
-                    for j in post:
-                        if self.items[j].bulletin != it.bulletin:
-                            pairs.add((i, j) if i < j else (j, i))
-        return sorted(pairs)
+            wanted[ks] = True
+        gid: dict[str, int] = {}
+        groups = np.array([[gid.setdefault(g, len(gid)) for g in scope_groups(it)] for it in self.items], dtype=np.int64)
+        bulletin: dict[str, int] = {}
+        bul = np.array([bulletin.setdefault(it.bulletin, len(bulletin)) for it in self.items], dtype=np.int64)
+
+        def entries(per_item: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            """(group * space + key, item) for every key of every item in each of its groups."""
+            lens = np.array([len(a) for a in per_item], dtype=np.int64)
+            item = np.repeat(np.arange(n, dtype=np.int64), lens)
+            key = np.concatenate(per_item) if lens.sum() else np.zeros(0, np.int64)
+            cols = [groups[item, c] * space + key for c in range(groups.shape[1])]
+            return np.concatenate(cols), np.tile(item, groups.shape[1])
+
+        held = []
+        for i in range(n):
+            t, m = self.text.ids[i].astype(np.int64), self.measures.ids[i].astype(np.int64) + nt
+            held.append(np.concatenate([t[wanted[t]], m[wanted[m]]]))
+        post_key, post_item = entries(held)
+        del held
+        order = np.argsort(post_key, kind="stable")
+        post_key, post_item = post_key[order], post_item[order]
+        q_key, q_item = entries(keys)
+        lo = np.searchsorted(post_key, q_key, side="left")
+        length = np.searchsorted(post_key, q_key, side="right") - lo
+        keep = (length > 0) & (length <= self.params.df_cap)
+        q_item, lo, length = q_item[keep], lo[keep], length[keep]
+        if not len(q_item):
+            return []
+        # the postings of the queries, expanded ~4M entries at a time (bounded memory)
+        ends = np.cumsum(length)
+        cuts = np.searchsorted(ends, np.arange(1 << 22, int(ends[-1]), 1 << 22), side="right")
+        codes = []
+        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(q_item)]):
+            ln = length[a:b]
+            at = np.repeat(lo[a:b] - np.cumsum(ln) + ln, ln) + np.arange(int(ln.sum()))
+            i, j = np.repeat(q_item[a:b], ln), post_item[at]
+            ok = bul[i] != bul[j]
+            i, j = i[ok], j[ok]
+            codes.append(np.unique(np.minimum(i, j) * n + np.maximum(i, j)))
+        pairs = np.unique(np.concatenate(codes))
+        return list(zip((pairs // n).tolist(), (pairs % n).tolist()))
 
     # -- scoring --
 

@@ -293,3 +293,34 @@ def test_link_problems_is_deterministic_and_pure():
     assert all(lk.score == round(lk.score, 3) and 0.0 <= lk.score <= 1.0 for lk in one)
     assert all(lk.same == (lk.score >= si.THRESHOLD) for lk in one)
     assert not any(lk.source.startswith("bg") and lk.target.startswith("bg") for lk in one)  # one bulletin
+
+
+def _candidates_by_dicts(sc: si.Scorer) -> list[tuple[int, int]]:
+    """The blocking as first written, with dicts and sets: the reference for the vectorised one."""
+    keys = [sc.blocking_keys(i) for i in range(len(sc.items))]
+    index: dict = {}
+    for i, it in enumerate(sc.items):
+        held = sc.text.grams_of(i) | {"m:" + g for g in sc.measures.grams_of(i)}
+        for grp in si.scope_groups(it):
+            for g in held:
+                index.setdefault((grp, g), []).append(i)
+    pairs = set()
+    for i, it in enumerate(sc.items):
+        for grp in si.scope_groups(it):
+            for g in keys[i]:
+                post = index.get((grp, g), ())
+                if len(post) <= sc.params.df_cap:
+                    pairs.update((min(i, j), max(i, j)) for j in post if sc.items[j].bulletin != it.bulletin)
+    return sorted(pairs)
+
+
+def test_vectorised_blocking_equals_the_dict_reference():
+    bench = _load("bench_link")
+    items = sorted(bench.synthetic_items(600), key=lambda it: it.id)
+    found = {}
+    for cap in (3, 200):  # a cap that skips many postings, and the default
+        sc = si.Scorer(items, si.Params(df_cap=cap))
+        found[cap] = sc.candidates()
+        assert found[cap] == _candidates_by_dicts(sc)
+        assert all(i < j for i, j in found[cap])
+    assert 100 < len(found[3]) < len(found[200])
