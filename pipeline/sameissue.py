@@ -272,8 +272,8 @@ class _Space:
         a, b = self.ids[i], self.ids[j]
         if len(a) > len(b):
             a, b = b, a
-        if not len(a) or not len(b):
-            return a[:0]
+        if not len(a):  # the shorter one
+            return a
         pos = np.searchsorted(b, a)
         pos[pos == len(b)] = 0
         return a[b[pos] == a]
@@ -326,18 +326,19 @@ class Scorer:
 
     # -- blocking --
 
-    def key_ids(self, i: int) -> list[int]:
+    def key_ids(self, i: int) -> np.ndarray:
         """Item ``i``'s blocking keys: its heaviest n-grams (IDF × boilerplate factor; shared
-        with at least one other problem) of its text as their ids ``k``, then of its measures
-        as ``-1 - k``; ties by string."""
+        with at least one other problem) of its text as their text ids ``k``, then of its
+        measures as ``len(text vocabulary) + k`` (one key space); ties by string."""
         p = self.params
-        keys = self.text.heaviest(i, p.keys_per_item).tolist()
-        keys += [-1 - k for k in self.measures.heaviest(i, p.measure_keys_per_item).tolist()]
-        return keys
+        t = self.text.heaviest(i, p.keys_per_item).astype(np.int64)
+        m = self.measures.heaviest(i, p.measure_keys_per_item).astype(np.int64) + len(self.text.grams)
+        return np.concatenate([t, m])
 
     def blocking_keys(self, i: int) -> list[str]:
         """:meth:`key_ids` as n-grams (measures' prefixed ``m:``), for reports."""
-        return [self.text.grams[k] if k >= 0 else "m:" + self.measures.grams[-1 - k] for k in self.key_ids(i)]
+        nt = len(self.text.grams)
+        return [self.text.grams[k] if k < nt else "m:" + self.measures.grams[k - nt] for k in self.key_ids(i).tolist()]
 
     def candidates(self) -> list[tuple[int, int]]:
         """Index pairs ``(i, j)``, ``i < j``, of different bulletins of one of their
@@ -353,12 +354,8 @@ class Scorer:
         if n < 2:
             return []
         nt = len(self.text.grams)
-        space = nt + len(self.measures.grams)  # one key space: text ids, then measures ids + nt
-
-        def unified(ks: list[int]) -> list[int]:
-            return [k if k >= 0 else nt - 1 - k for k in ks]
-
-        keys = [np.array(unified(self.key_ids(i)), dtype=np.int64) for i in range(n)]
+        space = nt + len(self.measures.grams)  # the key space of key_ids
+        keys = [self.key_ids(i) for i in range(n)]
         wanted = np.zeros(space, dtype=bool)
         for ks in keys:
             wanted[ks] = True
