@@ -357,8 +357,8 @@ def _escape(text: str) -> str:
     return text.translate(_ESCAPE_TABLE)
 
 
-_RDF_TYPE = RDF.type
-_XSD_STRING = XSD.string
+_RDF_TYPE_S = str(RDF.type)
+_XSD_STRING_S = str(XSD.string)
 
 
 class _TurtleWriter:
@@ -374,26 +374,29 @@ class _TurtleWriter:
         self.cache: dict[URIRef, str] = {}
 
     def iri(self, u: URIRef) -> str:
-        got = self.cache.get(u)
+        s = str(u)  # an exact str: the cache compares keys in C, not with URIRef.__eq__
+        got = self.cache.get(s)
         if got is None:
-            got = f"<{u}>"
-            s = str(u)
+            got = f"<{s}>"
             for p, ns in self.prefixes:
                 if s.startswith(ns) and _PNAME_LOCAL.match(s[len(ns):]):
                     got = f"{p}:{s[len(ns):]}"
                     break
-            self.cache[u] = got
+            self.cache[s] = got
         return got
 
     def term(self, t) -> str:
-        if isinstance(t, URIRef):
+        kind = type(t)
+        if kind is URIRef or (kind is not Literal and isinstance(t, URIRef)):
             return self.iri(t)
-        if isinstance(t, Literal):
+        if kind is Literal or isinstance(t, Literal):
             lex = '"' + _escape(str(t)) + '"'
-            if t.language:
-                return f"{lex}@{t.language}"
-            if t.datatype is not None and t.datatype != _XSD_STRING:
-                return f"{lex}^^{self.iri(t.datatype)}"
+            lang = t.language
+            if lang:
+                return f"{lex}@{lang}"
+            dt = t.datatype
+            if dt is not None and str(dt) != _XSD_STRING_S:
+                return f"{lex}^^{self.iri(dt)}"
             return lex
         return f"_:{t}"
 
@@ -410,20 +413,30 @@ class _TurtleWriter:
         fh.write(("\n".join(head) + "\n").encode("utf-8"))
         by_subject = index if index is not None else subject_index(g)
         term, order, iri = self.term, self.order, self.iri
-        # subjects are IRIs or blank nodes (never literals): their string is the sort key
-        pred_key = lambda p: (p != _RDF_TYPE, p)  # noqa: E731  (URIRef sorts as its string)
+        # terms are compared as exact strs (rdflib's URIRef.__eq__ and __lt__ are Python
+        # functions and were most of this writer's time); the order is the same: URIRefs
+        # order as their strings. Subjects are IRIs or blank nodes (never literals).
+        pred_head: dict[str, tuple] = {}  # predicate string -> (sort key, "a " or "pname ")
+
+        def pred(p) -> tuple:
+            s = str(p)
+            got = pred_head.get(s)
+            if got is None:
+                got = pred_head[s] = ((s != _RDF_TYPE_S, s), "a " if s == _RDF_TYPE_S else iri(p) + " ")
+            return got
+
         block: list[str] = []
         sep = b"\n"  # a blank line after the prefixes and between blocks; the last block ends the file
         for s in sorted(by_subject, key=str):
             preds = by_subject[s]
             parts = []
-            for p in sorted(preds, key=pred_key):
+            for key, head_p, p in sorted((*pred(p), p) for p in preds):
                 objs = preds[p]
                 if type(objs) is not dict:
                     text = term(objs)
                 else:
                     text = ", ".join(term(o) for o in sorted(objs, key=order))
-                parts.append(("a " if p == _RDF_TYPE else iri(p) + " ") + text)
+                parts.append(head_p + text)
             block.append(term(s) + " " + " ;\n    ".join(parts) + " .\n")
             if len(block) >= 2000:
                 fh.write(sep + "\n".join(block).encode("utf-8"))
