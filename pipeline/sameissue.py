@@ -61,7 +61,7 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -223,6 +223,51 @@ def figures(text: str) -> frozenset[str]:
     return frozenset(n + u for n, u in _FIGURE.findall(unicodedata.normalize("NFKC", text or "")))
 
 
+FEATURE_CHUNK = 20_000  # texts whose n-grams are found in one numpy pass
+
+
+def _han_grams(norm: Sequence[str], sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(text index, packed key) of every Han n-gram of each size in the NFKC ``norm`` texts;
+    n-grams never cross a non-Han character. A key packs the code points (plus one) 21 bits
+    each, so n-grams of different sizes never collide."""
+    lens = np.fromiter(map(len, norm), dtype=np.int64, count=len(norm))
+    # one separator (not Han: no n-gram crosses it) after each text; a text's code points
+    # are found by its length, so a NUL inside a text changes nothing
+    cp = np.frombuffer("\x00".join(norm).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    doc = np.repeat(np.arange(len(norm), dtype=np.int64), lens + 1)[: cp.size]
+    han = ((cp >= 0x3400) & (cp <= 0x4DBF)) | ((cp >= 0x4E00) & (cp <= 0x9FFF)) | ((cp >= 0xF900) & (cp <= 0xFAFF))
+    docs, keys = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for size in sizes:
+        m = cp.size - size + 1
+        if m <= 0:
+            continue
+        ok = han[:m].copy()
+        key = cp[:m] + 1
+        for j in range(1, size):
+            ok &= han[j : j + m]
+            key = (key << 21) | (cp[j : j + m] + 1)
+        docs.append(doc[:m][ok])
+        keys.append(key[ok])
+    return np.concatenate(docs), np.concatenate(keys)
+
+
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` by sorting (numpy's hash-based unique is several times slower here)."""
+    a = np.sort(a)
+    if a.size:
+        a = a[np.concatenate([[True], a[1:] != a[:-1]])]
+    return a
+
+
+def _unpack(key: int) -> str:
+    """The n-gram a packed key of :meth:`_Space.of_texts` stands for."""
+    out = []
+    while key:
+        out.append(chr((key & 0x1FFFFF) - 1))
+        key >>= 21
+    return "".join(reversed(out))
+
+
 def _idf(df: int, n: int) -> float:
     return math.log((n + 1) / (df + 1)) + 1.0
 
@@ -248,9 +293,51 @@ class _Space:
         order = sorted(range(len(grams)), key=grams.__getitem__)
         rank = np.empty(len(grams), dtype=np.int32)
         rank[order] = np.arange(len(grams), dtype=np.int32)
-        self.grams: list[str] = [grams[k] for k in order]  # id -> n-gram
-        self.ids: list[np.ndarray] = [np.sort(rank[a]) for a in raw]
-        del raw, grams, order, rank
+        self._weigh([grams[k] for k in order], [np.sort(rank[a]) for a in raw], factor, is_boiler)
+
+    @classmethod
+    def of_texts(cls, texts: Sequence[str], sizes: tuple[int, ...], numbers: bool, factor: float = 1.0, is_boiler=None) -> _Space:
+        """The space of :func:`ngrams` (``numbers``) or :func:`chars` (``sizes=(1,)``) of
+        ``texts``: the same features, ids and weights as ``_Space(ngrams(t) for t in texts)``,
+        with the n-grams found by numpy over the code points of :data:`FEATURE_CHUNK` texts at
+        a time (the Python loop over every n-gram was most of the scorer's set-up; the
+        per-occurrence arrays of all texts at once would be GBs at 10,000 bulletins)."""
+        n = len(texts)
+        chunks = []  # (first text, distinct (text, local id) codes, local vocabulary, numbers)
+        extra: dict[str, int] = {}  # "#number" token -> its index after the n-grams
+        for a in range(0, n, FEATURE_CHUNK):
+            norm = [unicodedata.normalize("NFKC", t or "") for t in texts[a : a + FEATURE_CHUNK]]
+            dk, kk = _han_grams(norm, sizes)
+            vc = _distinct(kk)
+            codes = _distinct(dk * max(len(vc), 1) + np.searchsorted(vc, kk))
+            nums = [(i, extra.setdefault("#" + m, len(extra))) for i, t in enumerate(norm) for m in _NUM.findall(t)] if numbers else []
+            chunks.append((a, codes, vc, nums))
+        vocab = _distinct(np.concatenate([c[2] for c in chunks])) if chunks else np.zeros(0, np.int64)
+        grams = [_unpack(k) for k in vocab.tolist()] + list(extra)
+        order = sorted(range(len(grams)), key=grams.__getitem__)  # ids in string order
+        rank = np.empty(len(grams), dtype=np.int64)
+        rank[order] = np.arange(len(grams), dtype=np.int64)
+        v = max(len(grams), 1)
+        ids: list[np.ndarray] = []
+        for a, codes, vc, nums in chunks:
+            m = min(FEATURE_CHUNK, n - a)
+            vcn = max(len(vc), 1)
+            gid = np.searchsorted(vocab, vc)[codes % vcn] if len(vc) else np.zeros(0, np.int64)
+            doc = codes // vcn
+            if nums:
+                nd, nk = (np.array(x, dtype=np.int64) for x in zip(*nums))
+                doc, gid = np.concatenate([doc, nd]), np.concatenate([gid, nk + len(vocab)])
+            mine = _distinct(doc * v + rank[gid])  # (text, id in string order), each once, sorted
+            bounds = np.searchsorted(mine, np.arange(m + 1, dtype=np.int64) * v)
+            local = (mine % v).astype(np.int32)
+            ids.extend(local[bounds[i] : bounds[i + 1]] for i in range(m))
+        space = cls.__new__(cls)
+        space._weigh([_intern(grams[k]) for k in order], ids, factor, is_boiler)
+        return space
+
+    def _weigh(self, grams: list[str], ids: list[np.ndarray], factor: float, is_boiler) -> None:
+        self.grams: list[str] = grams  # id -> n-gram, in string order
+        self.ids: list[np.ndarray] = ids  # per item: its ids, sorted
         n = len(self.ids)
         self.df = np.bincount(np.concatenate(self.ids), minlength=len(self.grams)) if self.ids else np.zeros(0, np.int64)
         w = [_idf(int(d), n) * (factor if is_boiler and is_boiler(g) else 1.0) for g, d in zip(self.grams, self.df.tolist())]
@@ -318,10 +405,11 @@ class Scorer:
         self.params = params
         self.items = items
         bf = params.boilerplate_factor
-        self.text = _Space((ngrams(it.text) for it in items), bf, _is_boilerplate)
-        self.chars = _Space(chars(it.text) for it in items)
-        self.category = _Space((ngrams(it.category) for it in items), bf, _is_boilerplate)
-        self.measures = _Space((ngrams(it.measures) for it in items), bf, _is_boilerplate)
+        text = [it.text for it in items]
+        self.text = _Space.of_texts(text, (2, 3), True, bf, _is_boilerplate)
+        self.chars = _Space.of_texts(text, (1,), False)
+        self.category = _Space.of_texts([it.category for it in items], (2, 3), True, bf, _is_boilerplate)
+        self.measures = _Space.of_texts([it.measures for it in items], (2, 3), True, bf, _is_boilerplate)
         self.figures = [figures(it.text) for it in items]
 
     # -- blocking --

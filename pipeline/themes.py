@@ -431,7 +431,7 @@ def _gram_keys(texts: Sequence[str], n_max: int) -> tuple[np.ndarray, np.ndarray
     lengths never collide and sort like their strings within one length.
     """
     joined = "\x00".join(fold(t) for t in texts)
-    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
     if cp.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     han = _is_han(cp)

@@ -10,6 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph
 from rdflib.namespace import RDF
 
@@ -229,6 +231,50 @@ def test_ngrams_stay_within_runs_and_keep_numbers():
     assert {"甲乙", "丙丁", "丁戊", "丙丁戊", "#18"} <= gs
     assert "乙丙" not in gs and "乙,丙" not in gs
     assert si.ngrams("“年轻干部”") == si.ngrams("年轻干部")
+
+
+def _same_space(a: si._Space, b: si._Space) -> None:
+    assert a.grams == b.grams
+    assert len(a.ids) == len(b.ids) and all(x.tolist() == y.tolist() for x, y in zip(a.ids, b.ids))
+    assert a.w.tolist() == b.w.tolist() and a.sums == b.sums and a.norms == b.norms
+
+
+TRICKY = [
+    "落实“三转”仍不到位,2019年省委巡视指出18项问题,占比32.5%。",
+    "",
+    "甲",
+    "甲\x00乙丙",  # a NUL inside a text: documents are found by length, not by separator
+    "ＡＢ１２３丁戊己",  # NFKC: full-width digits become a number token
+    "𠀀𠀁丁戊 丁戊丁戊",  # characters beyond the BMP are not Han n-gram material here
+    "丁戊己 丁戊己",
+    "\ud800丁戊",  # a lone surrogate (a broken source) must not stop the pass
+]
+
+
+def test_vectorised_space_equals_the_set_reference():
+    texts = TRICKY + [t[::-1] for t in TRICKY]
+    f, boiler = si.DEFAULT.boilerplate_factor, si._is_boilerplate
+    _same_space(si._Space.of_texts(texts, (2, 3), True, f, boiler), si._Space((si.ngrams(t) for t in texts), f, boiler))
+    _same_space(si._Space.of_texts(texts, (1,), False), si._Space(si.chars(t) for t in texts))
+    _same_space(si._Space.of_texts([], (2, 3), True), si._Space([]))
+
+
+def test_vectorised_space_is_the_same_a_chunk_at_a_time(monkeypatch):
+    texts = TRICKY * 3 + ["", "丁戊己"]
+    f, boiler = si.DEFAULT.boilerplate_factor, si._is_boilerplate
+    whole = si._Space.of_texts(texts, (2, 3), True, f, boiler)
+    for chunk in (1, 4, 7):
+        monkeypatch.setattr(si, "FEATURE_CHUNK", chunk)
+        _same_space(si._Space.of_texts(texts, (2, 3), True, f, boiler), whole)
+        _same_space(si._Space.of_texts(texts, (1,), False), si._Space(si.chars(t) for t in texts))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("三转不到位招商引资重轻管甲乙“”,。 0123.4%项\n\x00")), max_size=30), max_size=8))
+def test_vectorised_space_equals_the_set_reference_on_any_text(texts):
+    f, boiler = si.DEFAULT.boilerplate_factor, si._is_boilerplate
+    _same_space(si._Space.of_texts(texts, (2, 3), True, f, boiler), si._Space((si.ngrams(t) for t in texts), f, boiler))
+    _same_space(si._Space.of_texts(texts, (1,), False), si._Space(si.chars(t) for t in texts))
 
 
 def test_chars_ignore_word_order():
