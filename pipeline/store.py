@@ -48,10 +48,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -65,6 +63,7 @@ from rdflib.query import Result
 from rdflib.term import Identifier
 
 from pipeline.errors import UsageError
+from pipeline.fsio import atomic_write
 from pipeline.query import load_query, resolve_bindings, to_term
 from pipeline.vocab import PREFIXES, XR, XS, ontology_dir
 
@@ -288,17 +287,7 @@ def _write_manifest(store_dir: Path, manifest: dict) -> None:
     """Write the manifest atomically (temporary file, then rename), keys sorted."""
     manifest = {"format": STORE_FORMAT, "graphs": dict(sorted(manifest["graphs"].items()))}
     data = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST}.", dir=store_dir)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, store_dir / MANIFEST)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(store_dir / MANIFEST, data)
 
 
 def open_store(store_dir: str | Path, *, read_only: bool = False, create: bool = False) -> ox.Store:

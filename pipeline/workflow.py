@@ -13,7 +13,6 @@ import contextlib
 import gc
 import hashlib
 import json
-import os
 import pickle
 import tempfile
 from collections import Counter
@@ -30,6 +29,7 @@ from .build import build_graph, iri, subject_index, write_turtle
 from .enrich import EnrichContext, enrich
 from .errors import Issue, Severity, XunshiError
 from .extract import default_nlp, extract
+from .fsio import Staged, atomic_write
 from .link import link
 from .records import BulletinRec, DocumentResult, Extraction, SourceDocument
 from .segment import segment
@@ -309,55 +309,6 @@ class RunReport:
         }
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-class _Staged:
-    """Outputs written to hidden temporary files beside their final names (large ones
-    streamed), then all renamed into place together: an interrupted build never leaves a
-    half-written or a mixed set of outputs."""
-
-    def __init__(self, out: Path):
-        self.out = out
-        self.files: dict[str, str] = {}  # name -> temporary path
-
-    def write(self, name: str, fill: Callable) -> None:
-        path = self.out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        self.files[name] = tmp
-        with os.fdopen(fd, "wb") as fh:
-            fill(fh)
-
-    def put(self, name: str, data: bytes) -> None:
-        self.write(name, lambda fh: fh.write(data))
-
-    def commit(self) -> None:
-        mask = _umask()
-        for name, tmp in sorted(self.files.items()):
-            os.chmod(tmp, 0o666 & ~mask)
-            os.replace(tmp, self.out / name)
-        self.files.clear()
-
-    def discard(self) -> None:
-        for tmp in self.files.values():
-            Path(tmp).unlink(missing_ok=True)
-        self.files.clear()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """``data`` to ``path`` through a temporary file renamed into place."""
-    staged = _Staged(path.parent)
-    try:
-        staged.put(path.name, data)
-        staged.commit()
-    finally:
-        staged.discard()
-
-
 @contextlib.contextmanager
 def gc_paused():
     """The cyclic garbage collector off for the duration: a build allocates millions of
@@ -505,7 +456,7 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
 
 
 def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: bool = True) -> None:
-    staged = _Staged(out)
+    staged = Staged(out)
     try:
         _write_outputs(report, staged, html=html, shacl=shacl)
         report.written = sorted([*staged.files, "stats.json"])
@@ -516,7 +467,7 @@ def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: boo
     atomic_write(out / "stats.json", stats.encode("utf-8"))
 
 
-def _write_outputs(report: RunReport, staged: _Staged, *, html: bool, shacl: bool) -> None:
+def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool) -> None:
     from .mirror import problems_csv, write_graphml_to
 
     out = staged.out
