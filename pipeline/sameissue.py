@@ -69,6 +69,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from .enrich import EnrichContext, register
+from .hangrams import distinct, gram_keys, unpack
 from .records import stable_id
 from .vocab import XR, XS
 
@@ -226,48 +227,6 @@ def figures(text: str) -> frozenset[str]:
 FEATURE_CHUNK = 20_000  # texts whose n-grams are found in one numpy pass
 
 
-def _han_grams(norm: Sequence[str], sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(text index, packed key) of every Han n-gram of each size in the NFKC ``norm`` texts;
-    n-grams never cross a non-Han character. A key packs the code points (plus one) 21 bits
-    each, so n-grams of different sizes never collide."""
-    lens = np.fromiter(map(len, norm), dtype=np.int64, count=len(norm))
-    # one separator (not Han: no n-gram crosses it) after each text; a text's code points
-    # are found by its length, so a NUL inside a text changes nothing
-    cp = np.frombuffer("\x00".join(norm).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
-    doc = np.repeat(np.arange(len(norm), dtype=np.int64), lens + 1)[: cp.size]
-    han = ((cp >= 0x3400) & (cp <= 0x4DBF)) | ((cp >= 0x4E00) & (cp <= 0x9FFF)) | ((cp >= 0xF900) & (cp <= 0xFAFF))
-    docs, keys = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for size in sizes:
-        m = cp.size - size + 1
-        if m <= 0:
-            continue
-        ok = han[:m].copy()
-        key = cp[:m] + 1
-        for j in range(1, size):
-            ok &= han[j : j + m]
-            key = (key << 21) | (cp[j : j + m] + 1)
-        docs.append(doc[:m][ok])
-        keys.append(key[ok])
-    return np.concatenate(docs), np.concatenate(keys)
-
-
-def _distinct(a: np.ndarray) -> np.ndarray:
-    """``np.unique(a)`` by sorting (numpy's hash-based unique is several times slower here)."""
-    a = np.sort(a)
-    if a.size:
-        a = a[np.concatenate([[True], a[1:] != a[:-1]])]
-    return a
-
-
-def _unpack(key: int) -> str:
-    """The n-gram a packed key of :meth:`_Space.of_texts` stands for."""
-    out = []
-    while key:
-        out.append(chr((key & 0x1FFFFF) - 1))
-        key >>= 21
-    return "".join(reversed(out))
-
-
 def _idf(df: int, n: int) -> float:
     return math.log((n + 1) / (df + 1)) + 1.0
 
@@ -307,13 +266,13 @@ class _Space:
         extra: dict[str, int] = {}  # "#number" token -> its index after the n-grams
         for a in range(0, n, FEATURE_CHUNK):
             norm = [unicodedata.normalize("NFKC", t or "") for t in texts[a : a + FEATURE_CHUNK]]
-            dk, kk = _han_grams(norm, sizes)
-            vc = _distinct(kk)
-            codes = _distinct(dk * max(len(vc), 1) + np.searchsorted(vc, kk))
+            dk, kk = gram_keys(norm, sizes)
+            vc = distinct(kk)
+            codes = distinct(dk * max(len(vc), 1) + np.searchsorted(vc, kk))
             nums = [(i, extra.setdefault("#" + m, len(extra))) for i, t in enumerate(norm) for m in _NUM.findall(t)] if numbers else []
             chunks.append((a, codes, vc, nums))
-        vocab = _distinct(np.concatenate([c[2] for c in chunks])) if chunks else np.zeros(0, np.int64)
-        grams = [_unpack(k) for k in vocab.tolist()] + list(extra)
+        vocab = distinct(np.concatenate([c[2] for c in chunks])) if chunks else np.zeros(0, np.int64)
+        grams = [unpack(k) for k in vocab.tolist()] + list(extra)
         order = sorted(range(len(grams)), key=grams.__getitem__)  # ids in string order
         rank = np.empty(len(grams), dtype=np.int64)
         rank[order] = np.arange(len(grams), dtype=np.int64)
@@ -327,7 +286,7 @@ class _Space:
             if nums:
                 nd, nk = (np.array(x, dtype=np.int64) for x in zip(*nums))
                 doc, gid = np.concatenate([doc, nd]), np.concatenate([gid, nk + len(vocab)])
-            mine = _distinct(doc * v + rank[gid])  # (text, id in string order), each once, sorted
+            mine = distinct(doc * v + rank[gid])  # (text, id in string order), each once, sorted
             bounds = np.searchsorted(mine, np.arange(m + 1, dtype=np.int64) * v)
             local = (mine % v).astype(np.int32)
             ids.extend(local[bounds[i] : bounds[i + 1]] for i in range(m))

@@ -51,6 +51,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from .build import plain
 from .enrich import EnrichContext, add_span, register
+from .hangrams import gram_keys, runs
 from .records import stable_id
 from .vocab import XR, XS, ontology_dir
 
@@ -420,59 +421,22 @@ def han_ngrams(text: str, n_max: int = NGRAM_MAX) -> Counter:
     return grams
 
 
-def _is_han(cp: np.ndarray) -> np.ndarray:
-    return ((cp >= 0x3400) & (cp <= 0x4DBF)) | ((cp >= 0x4E00) & (cp <= 0x9FFF)) | ((cp >= 0xF900) & (cp <= 0xFAFF))
-
-
 def _gram_keys(texts: Sequence[str], n_max: int) -> tuple[np.ndarray, np.ndarray]:
-    """(document index, n-gram key) of every Han n-gram occurrence in ``texts``, vectorised.
-
-    A key packs up to three code points (plus one, 21 bits each), so keys of different
-    lengths never collide and sort like their strings within one length.
-    """
-    joined = "\x00".join(fold(t) for t in texts)
-    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
-    if cp.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    han = _is_han(cp)
-    doc = np.cumsum(cp == 0)
-    docs, keys = [], []
-    for n in range(1, n_max + 1):
-        m = cp.size - n + 1
-        if m <= 0:
-            break
-        ok = han[:m].copy()
-        key = cp[:m] + 1
-        for j in range(1, n):
-            ok &= han[j : j + m]
-            key = (key << 21) | (cp[j : j + m] + 1)
-        docs.append(doc[:m][ok])
-        keys.append(key[ok])
-    return np.concatenate(docs), np.concatenate(keys)
-
-
-def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of a sorted array and how often each occurs (``np.unique`` with
-    counts, by sorting: numpy's hash-based unique is several times slower here)."""
-    if sorted_keys.size == 0:
-        return sorted_keys, np.zeros(0, np.int64)
-    first = np.empty(sorted_keys.size, dtype=bool)
-    first[0] = True
-    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    return sorted_keys[starts], np.diff(np.append(starts, sorted_keys.size))
+    """(document index, n-gram key) of every Han 1..``n_max``-gram occurrence in ``texts``
+    after :func:`fold` (see :func:`pipeline.hangrams.gram_keys`)."""
+    return gram_keys([fold(t) for t in texts], range(1, n_max + 1))
 
 
 def doc_freq(dids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct n-gram keys of (document, key) occurrences, sorted, and in how many
     distinct documents each occurs."""
-    vocab, _ = _runs(np.sort(keys))
+    vocab, _ = runs(np.sort(keys))
     if not len(vocab):
         return vocab, np.zeros(0, np.int64)
     lo = int(dids.min())
     span = int(dids.max()) - lo + 1
     inv = np.searchsorted(vocab, keys)
-    pairs, _ = _runs(np.sort(inv * span + (dids - lo)))
+    pairs, _ = runs(np.sort(inv * span + (dids - lo)))
     return vocab, np.bincount(pairs // span, minlength=len(vocab))
 
 
@@ -523,7 +487,7 @@ class SparseRows:
             span = int(cols.max()) + 1
             key = rows * span + cols
             order = np.argsort(key, kind="stable")
-            uniq, counts = _runs(key[order])
+            uniq, counts = runs(key[order])
             vals = np.add.reduceat(vals[order], np.cumsum(counts) - counts)
             rows, cols = uniq // span, uniq % span
         norms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=n_rows))
@@ -573,7 +537,7 @@ class TfidfModel:
         keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, np.int64)
         dfs = np.concatenate([d for _, d in parts]) if parts else np.zeros(0, np.int64)
         order = np.argsort(keys, kind="stable")
-        vocab, counts = _runs(keys[order])
+        vocab, counts = runs(keys[order])
         df = np.add.reduceat(dfs[order], np.cumsum(counts) - counts) if len(vocab) else np.zeros(0, np.int64)
         model._keep(vocab, df, n_docs, MAX_DF)
         return model
@@ -595,7 +559,7 @@ class TfidfModel:
         pos = np.minimum(np.searchsorted(self.keys, keys), self.n_features - 1)
         known = self.keys[pos] == keys
         key = dids[known] * self.n_features + pos[known]
-        uniq, counts = _runs(np.sort(key))
+        uniq, counts = runs(np.sort(key))
         cols = uniq % self.n_features
         vals = (1.0 + np.log(counts)) * self.idf[cols]
         return SparseRows.from_triples(uniq // self.n_features, cols, vals, n_rows, unique=True)
