@@ -26,7 +26,7 @@ from importlib import resources
 import spacy
 from spacy.language import Language
 
-from .components import doc_text  # importing registers the factories
+from .components import CharTokenizer, doc_text  # importing registers the factories
 from .errors import Issue
 from .ingest import match_text
 from .records import (
@@ -45,6 +45,7 @@ from .records import (
 def build_nlp() -> Language:
     """The extract pipeline: blank Chinese with rule components, rule data from data files."""
     nlp = spacy.blank("zh")
+    nlp.tokenizer = CharTokenizer(nlp.vocab)  # the same tokens as spaCy's, in linear time
     nlp.add_pipe("xunshi_policies")
     nlp.add_pipe("xunshi_people")
     nlp.add_pipe("xunshi_regex", name="xunshi_figures", config={"spans_key": "figures", "data": "figures.jsonl"})

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 import spacy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from spacy.util import get_words_and_spaces
 
+from pipeline.components import char_words_and_spaces
 from pipeline.extract import build_nlp, parse_inspection
 
 
@@ -95,3 +99,30 @@ def test_sample_mentions(sample_extractions):
     for e in sample_extractions:
         for m in [*e.policies, *e.people, *e.figures, *e.units]:
             assert m.span.exact  # every mention carries its source span
+
+
+CHAR_TEXTS = ["", " ", "甲", "甲 乙", "甲  乙", " 甲", "甲 ", "甲\t 乙", "甲\n\n 乙 \u3000丙", "a b\r\nc", "\u00a0甲\u2003"]
+
+
+def test_character_tokens_are_spacys():
+    for text in CHAR_TEXTS:
+        assert char_words_and_spaces(text) == get_words_and_spaces(list(text), text), text
+    nlp = build_nlp()
+    doc = nlp.make_doc("整改 情况\n（一）问题")
+    assert doc.text == "整改 情况\n（一）问题" and [t.text for t in doc][:3] == ["整", "改", "情"] and doc[1].whitespace_ == " "
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("甲乙丙a1 \t\n\r\u3000\u00a0\u2003\x0b\x1c，")), max_size=40))
+def test_character_tokens_are_spacys_on_any_text(text):
+    assert char_words_and_spaces(text) == get_words_and_spaces(list(text), text)
+
+
+def test_character_tokens_of_a_long_paragraph():
+    """A one-paragraph text of 440,000 characters (where spaCy's own alignment, copying the rest
+    of the text for every character, takes seconds; bench numbers in the README): one token
+    per character, each ASCII space a trailing space."""
+    text = "巡察反馈问题整改 情况," * 40_000
+    words, spaces = char_words_and_spaces(text)
+    assert len(words) == len(text) - 40_000 and sum(spaces) == 40_000
+    assert "".join(w + (" " if sp else "") for w, sp in zip(words, spaces)) == text
