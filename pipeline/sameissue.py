@@ -243,6 +243,8 @@ class _Space:
     """
 
     def __init__(self, sets: Iterable[Iterable[str]], factor: float = 1.0, is_boiler=None):
+        """The space of the given feature sets (one per item). The scorer uses
+        :meth:`of_texts`, which the tests hold to this definition."""
         ids_of: dict[str, int] = {}
         raw = []
         for s in sets:
