@@ -27,6 +27,7 @@ if not Span.has_extension("verb_start"):
     Span.set_extension("verb_end", default=-1)
 
 
+_TEXT_KEY = "xunshi_text"  # Doc.user_data key of the cached text (see doc_text)
 _SPACE = re.compile(r"\s")
 _CHAR_TOKEN = re.compile(r"(\S)( ?)|(\s+)")
 
@@ -60,7 +61,9 @@ class CharTokenizer(ChineseTokenizer):
         if self.segmenter != Segmenter.char:
             return super().__call__(text)
         words, spaces = char_words_and_spaces(text)
-        return Doc(self.vocab, words=words, spaces=spaces)
+        doc = Doc(self.vocab, words=words, spaces=spaces)
+        doc.user_data[_TEXT_KEY] = text  # what doc.text would rebuild from every token
+        return doc
 
 
 def _read_jsonl(name_or_path: str | Path) -> list[dict]:
@@ -73,9 +76,9 @@ def _read_jsonl(name_or_path: str | Path) -> list[dict]:
 def doc_text(doc: Doc) -> str:
     """The Doc's text, cached: ``Doc.text`` is rebuilt from every token on each access, which
     cost a quarter of a build when four components and the extract stage each read it."""
-    text = doc.user_data.get("xunshi_text")
+    text = doc.user_data.get(_TEXT_KEY)
     if text is None:
-        text = doc.user_data["xunshi_text"] = doc.text
+        text = doc.user_data[_TEXT_KEY] = doc.text
     return text
 
 

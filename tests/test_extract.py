@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from spacy.util import get_words_and_spaces
 
-from pipeline.components import char_words_and_spaces
+from pipeline.components import char_words_and_spaces, doc_text
 from pipeline.extract import build_nlp, parse_inspection
 
 
@@ -110,6 +110,7 @@ def test_character_tokens_are_spacys():
     nlp = build_nlp()
     doc = nlp.make_doc("整改 情况\n（一）问题")
     assert doc.text == "整改 情况\n（一）问题" and [t.text for t in doc][:3] == ["整", "改", "情"] and doc[1].whitespace_ == " "
+    assert doc_text(doc) == doc.text  # cached by the tokenizer
 
 
 @settings(max_examples=300, deadline=None)
