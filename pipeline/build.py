@@ -64,10 +64,6 @@ def short(text: str, n: int = 24) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-_TYPE, _SPAN, _IN_DOCUMENT = RDF.type, XS.Span, XS.inDocument
-_START, _END, _EXACT = OA.start, OA.end, OA.exact
-
-
 class GraphBuilder:
     """Emit the graph of a linked corpus per ``../shared/ontology-core.md``."""
 
@@ -86,18 +82,15 @@ class GraphBuilder:
         if span is None or span.end <= span.start:
             return
         sp = iri(span.id)
-        add = self._store_add
-        add((node, prop, sp))
+        self.add(node, prop, sp)
         if sp in self.spans:
             return
         self.spans.add(sp)
-        # the span's terms made once (module constants): OA is an open namespace, so OA.start
-        # would mint and validate a new URIRef for each of the ~200 spans a bulletin has
-        add((sp, _TYPE, _SPAN))
-        add((sp, _IN_DOCUMENT, iri(span.doc_id)))
-        add((sp, _START, int_literal(span.start)))
-        add((sp, _END, int_literal(span.end)))
-        add((sp, _EXACT, Literal(span.exact)))
+        self.add(sp, RDF.type, XS.Span)
+        self.add(sp, XS.inDocument, iri(span.doc_id))
+        self.add(sp, OA.start, int_literal(span.start))
+        self.add(sp, OA.end, int_literal(span.end))
+        self.add(sp, OA.exact, Literal(span.exact))
 
     def build(self) -> Graph:
         for res in self.linked.results:

@@ -15,8 +15,11 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, ClosedNam
 
 XS_URI = "https://w3id.org/xunshi/ontology#"
 XR_URI = "https://w3id.org/xunshi/resource/"
-ORG = Namespace("http://www.w3.org/ns/org#")
-OA = Namespace("http://www.w3.org/ns/oa#")
+# Closed, like XS: each term is made once and shared (an open Namespace mints and validates a
+# new URIRef on every attribute access, e.g. three per evidence span), and a misspelt term
+# raises instead of minting a wrong IRI. The terms are the ones the ontology uses.
+ORG = ClosedNamespace("http://www.w3.org/ns/org#", ["Organization", "memberOf"])
+OA = ClosedNamespace("http://www.w3.org/ns/oa#", ["start", "end", "exact"])
 XR = Namespace(XR_URI)
 
 PREFIXES = {
