@@ -119,8 +119,13 @@ def cmd_query(args) -> int:
             raise UsageError(f"--bind 需要 name=value 形式 (expected name=value): {b}")
         k, v = b.split("=", 1)
         bindings[k.lstrip("?$")] = v
-    graph = load_graph(args.graph, with_ontology=True)  # status and class labels for the table
-    result = run_query(graph, args.spec, bindings)
+    from .store import is_store, query_store
+
+    if is_store(args.graph):  # an Oxigraph store (`build --store`): query it in place
+        result = query_store(args.graph, args.spec, bindings)
+    else:
+        graph = load_graph(args.graph, with_ontology=True)  # status and class labels for the table
+        result = run_query(graph, args.spec, bindings)
     sys.stdout.write(format_result(result, args.format))
     return 0
 
@@ -245,7 +250,7 @@ def parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("query", help="SPARQL 查询 (run SPARQL: a named query, a .rq file or a string)")
     q.add_argument("spec", nargs="?", help="named query, .rq file or SPARQL text")
-    q.add_argument("--graph", default="graphs", help="graph folder or file (default: graphs)")
+    q.add_argument("--graph", default="graphs", help="graph folder, file or store folder (default: graphs)")
     q.add_argument("--format", "-f", default="table", choices=["table", "csv", "tsv", "json"])
     q.add_argument("--bind", action="append", metavar="NAME=VALUE", help="pre-bind a query variable")
     q.add_argument("--list", action="store_true", help="list the named queries")

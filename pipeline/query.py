@@ -42,7 +42,8 @@ FORMATS = ("table", "csv", "tsv", "json")
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".trig": "trig", ".nq": "nquads"}
 
 _SPARQL_START = re.compile(r"^\s*(?:#[^\n]*\n\s*)*(?:PREFIX|BASE|SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
-_HEADER_FIELD = re.compile(r"^#\s*(title|description|params)\s*:\s*(.*)$")
+_HEADER_FIELD = re.compile(r"^#\s*(title|description|params|lookup)\s*:\s*(.*)$")
+_LOOKUP = re.compile(r"^[?$]([A-Za-z_][A-Za-z0-9_]*)\s*(?:->|→)\s*[?$]([A-Za-z_][A-Za-z0-9_]*)\s*(\{.*\})$", re.DOTALL)
 _VARIABLE = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
 _PREFIXED = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*):(\S*)$")
 _IRI_SCHEMES = ("http://", "https://", "urn:", "file:", "mailto:")
@@ -65,7 +66,7 @@ def named_queries() -> dict[str, Path]:
 
 
 def query_info(text: str) -> dict[str, str]:
-    """``title``, ``description`` and ``params`` from a query's leading comment block.
+    """``title``, ``description``, ``params`` and ``lookup`` from a query's leading comment block.
 
     Continuation lines (``#   more text``) are joined to the field above them.
     """
@@ -178,6 +179,25 @@ def query_params(text: str) -> list[str]:
     """The parameter names declared in a query's ``# params:`` line, in order."""
     declared = query_info(text).get("params", "")
     return list(dict.fromkeys(_VARIABLE.findall(declared)))
+
+
+def query_lookup(text: str) -> tuple[str, str, str] | None:
+    """A query's ``# lookup:`` line as ``(parameter, node variable, pattern)``, or None.
+
+    ``# lookup: ?unit_label -> ?unit { ?unit a xs:Unit ; skos:prefLabel ?l .
+    FILTER (CONTAINS(STR(?l), STR(?unit_label))) }`` says: with ``?unit_label`` bound, the
+    rows the query returns are rows of the nodes this pattern finds. An engine that joins
+    a label filter late (Oxigraph) can run the pattern first and bind ``?unit`` to what it
+    finds (``pipeline.store.lookup_bindings``); the query's own filter still decides. The
+    pattern must find every node the query's filter would keep (tests compare the rows with
+    and without it)."""
+    line = query_info(text).get("lookup")
+    if not line:
+        return None
+    match = _LOOKUP.match(line.strip())
+    if match is None:
+        raise UsageError(f"# lookup: 行的格式应为 ?参数 -> ?变量 {{ 模式 }} (bad lookup line): {_clip(line, 60)}")
+    return match.group(1), match.group(2), match.group(3)
 
 
 def query_variables(text: str) -> set[str]:

@@ -36,12 +36,15 @@ The partition rule (:func:`partition`)
        * ``xr:graph-corpus`` otherwise (nodes shared by several documents, e.g. one policy
          cited in two files; corpus-level nodes).
 
-Parameters of named queries are bound with a ``VALUES`` block built from pyoxigraph term
+Parameters of named queries are bound with ``VALUES`` blocks built from pyoxigraph term
 objects (their N-Triples serialisation, which escapes everything), injected right after the
-``{`` that opens the query's ``WHERE`` group, and that of every sub-select mentioning the
-variable — sub-selects see the value too, as with rdflib's ``initBindings``. pyoxigraph's
+``{`` of the query's ``WHERE`` group and of every group pattern that uses the variable
+(sub-selects, ``UNION`` branches, ``OPTIONAL`` …) — the value stands in for the variable
+everywhere, as with rdflib's ``initBindings``, and Oxigraph starts from it. pyoxigraph's
 own ``substitutions`` (SEP-0007) only accepts projected variables, and the named queries'
-filter parameters (``?unit_label`` …) are not projected.
+filter parameters (``?unit_label`` …) are not projected. A label parameter is first looked
+up in the store when the query says how (``# lookup:``; :func:`lookup_bindings`), and the
+nodes found are bound the same way.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ from rdflib.term import Identifier
 
 from pipeline.errors import UsageError
 from pipeline.fsio import atomic_write
-from pipeline.query import load_query, resolve_bindings, to_term
+from pipeline.query import load_query, query_lookup, resolve_bindings, to_term
 from pipeline.vocab import PREFIXES, XR, XS, ontology_dir
 
 STORE_FORMAT = "xunshi-store/1"
@@ -544,60 +547,118 @@ def check_bindings(name: str, text: str, bindings: Mapping[str, object] | None) 
     return resolve_bindings(name, text, bindings, convert)
 
 
-def inline_bindings(text: str, bindings: Mapping[str, object]) -> str:
-    """``text`` with a ``VALUES ?var { term }`` line for each bound variable, placed right after
-    the ``{`` of the query's ``WHERE`` group and of every sub-select's ``WHERE`` group that
-    mentions the variable.
+@dataclass
+class _Group:
+    """A ``{ … }`` block of a query's text (see :func:`_groups`)."""
 
-    ``bindings`` maps variable names to pyoxigraph terms (as :func:`check_bindings` returns
-    them); each term is written in its N-Triples form by pyoxigraph, so no user text is ever
-    formatted into the query. Comments, strings and IRIs in ``text`` are skipped when
-    looking for braces and variables. The result runs on any SPARQL 1.1 engine.
-    """
-    if not bindings:
-        return text
-    for var, term in bindings.items():
-        if not isinstance(term, (ox.NamedNode, ox.Literal, ox.BlankNode)):
-            raise TypeError(f"binding ?{var} must be a pyoxigraph term, got {type(term).__name__}")
-    stack: list[tuple[int, bool]] = []  # (offset after "{", is a WHERE group)
-    groups: list[tuple[int, int]] = []  # WHERE groups: (offset after "{", offset of "}")
-    var_at: list[tuple[int, str]] = []
-    pending = None  # "where": next "{" opens a WHERE group; "template": next "{" is a CONSTRUCT template
-    prev_kind = None
+    start: int  # offset just after its "{"
+    kind: str  # "where" (a query's or sub-select's WHERE), "group", "data" (VALUES), "template"
+    depth: int
+    end: int = -1  # offset of its "}"
+    opener: str | None = None  # the keyword before its "{": OPTIONAL, EXISTS, UNION, WHERE …
+    parent: int = -1  # the enclosing block's index in :func:`_groups`' list, -1 for none
+    first: str | None = None  # its first token ("SELECT": the braces of a sub-select)
+    mentions: set[str] = field(default_factory=set)  # variables at its own level
+    assigns: set[str] = field(default_factory=set)  # variables bound there by "AS ?v"
+
+
+def _groups(text: str) -> list[_Group]:
+    """Every ``{ … }`` block of a query's text in order of its ``{`` (an enclosing block before
+    those inside it), with the variables each mentions at its own level (not in nested
+    blocks). Comments, strings and IRIs are skipped."""
+    stack: list[int] = []
+    done: list[_Group] = []
+    pending = None  # what the next "{" opens: "where", "template", "data" or a plain group
+    prev_kind = prev_text = None
     for m in _TOKENS.finditer(text):
         kind = m.lastgroup
-        if kind in ("comment",):
+        if kind == "comment":
             continue
+        tok = m.group()
+        if kind == "other" and tok.isspace():
+            continue
+        top = done[stack[-1]] if stack else None
+        if top is not None and top.first is None:
+            top.first = tok.upper()
         if kind == "word" and prev_kind != "colon":
-            word = m.group().upper()
-            if word in ("SELECT", "ASK", "DESCRIBE"):
+            word = tok.upper()
+            if word in ("SELECT", "ASK", "DESCRIBE", "WHERE"):
                 pending = "where"
             elif word == "CONSTRUCT":
                 pending = "template"
-            elif word == "WHERE":
-                pending = "where"
-        elif kind == "var":
-            var_at.append((m.start(), m.group()[1:]))
+            elif word == "VALUES":
+                pending = "data"
+        elif kind == "var" and top is not None:
+            top.mentions.add(tok[1:])
+            if prev_kind == "word" and prev_text == "AS":
+                top.assigns.add(tok[1:])
         elif kind == "open":
-            stack.append((m.end(), pending == "where"))
-            if pending == "template":
-                pending = None  # the template; its WHERE keyword follows
-            elif pending == "where":
-                pending = None
+            opener = prev_text if prev_kind == "word" else None
+            done.append(_Group(m.end(), pending or "group", len(stack), opener=opener, parent=stack[-1] if stack else -1))
+            stack.append(len(done) - 1)
+            pending = None
         elif kind == "close" and stack:
-            start, is_where = stack.pop()
-            if is_where:
-                groups.append((start, m.start()))
-        prev_kind = kind
+            done[stack.pop()].end = m.start()
+        prev_kind, prev_text = kind, tok.upper()
+    return done
+
+
+def inline_bindings(text: str, bindings: Mapping[str, object]) -> str:
+    """``text`` with a ``VALUES ?var { … }`` line at the top of each group pattern (a
+    ``WHERE``, sub-select, ``UNION`` branch, ``OPTIONAL``, ``EXISTS`` … block) that mentions
+    the variable at its own level, and — for a single value — of the query's outer ``WHERE``.
+
+    ``bindings`` maps variable names to a pyoxigraph term (as :func:`check_bindings` returns
+    them) or a list of terms (the variable takes any of them, none for an empty list: see
+    :func:`lookup_bindings`).
+    A single value placed in every group that uses the variable means what rdflib's
+    ``initBindings`` means (the value in place of the variable; the outer ``WHERE`` gets it
+    even when the query never mentions it, so it is projected as ``initBindings`` projects
+    it), and it lets Oxigraph start each ``UNION`` branch from the value instead of joining
+    the branches' whole answers on it (``unit-problems`` with a unit bound: 7.5 s → 10 ms at
+    10,000 bulletins). A list is only placed where the variable is used (in the outer group
+    of a query that never mentions it, it would multiply the rows), and not again in an
+    ``OPTIONAL`` or ``EXISTS`` block inside a group that has it.
+
+    Each term is written in its N-Triples form by pyoxigraph, so no user text is ever
+    formatted into the query. Comments, strings and IRIs in ``text`` are skipped when looking
+    for braces and variables; ``VALUES`` data blocks, ``CONSTRUCT`` templates, the braces
+    around a sub-select and a group that binds the variable itself (``AS ?var``) get
+    nothing. The result runs on any SPARQL 1.1 engine.
+    """
+    if not bindings:
+        return text
+    values: dict[str, list] = {}
+    for var, term in bindings.items():
+        terms = list(term) if isinstance(term, (list, tuple)) else [term]
+        for t in terms:
+            if not isinstance(t, (ox.NamedNode, ox.Literal, ox.BlankNode)):
+                raise TypeError(f"binding ?{var} must be a pyoxigraph term, got {type(t).__name__}")
+        values[var] = terms
+    single = {var for var, term in bindings.items() if not isinstance(term, (list, tuple))}
     inserts: list[tuple[int, str]] = []
-    outermost = [(s0, e0) for s0, e0 in groups if not any(s1 < s0 and e0 < e1 for s1, e1 in groups)]
-    for start, end in groups:
-        # The outer query binds every parameter (as initBindings does, projected or not);
-        # a nested query only those it mentions.
-        inside = set(bindings) if (start, end) in outermost else {v for pos, v in var_at if start <= pos < end}
-        lines = [f"VALUES ?{v} {{ {bindings[v]} }}" for v in sorted(bindings) if v in inside]
-        if lines:
-            inserts.append((start, " " + " ".join(lines) + "\n"))
+    groups = _groups(text)
+    placed: list[set[str]] = []  # per group: the variables it or an enclosing group binds
+    for group in groups:
+        above = placed[group.parent] if group.parent >= 0 else set()
+        placed.append(set(above))
+        if group.kind not in ("where", "group") or group.first == "SELECT":
+            continue
+        outer = group.depth == 0 and group.kind == "where"
+        # a list is not repeated in a block evaluated once per row of an enclosing block
+        # that has it already (OPTIONAL, EXISTS): that would test every value on every row
+        per_row = group.opener in ("OPTIONAL", "EXISTS")
+        wanted = [
+            v for v in sorted(values)
+            if v not in group.assigns
+            and (v in group.mentions or (outer and v in single))
+            and (v in single or not (per_row and v in above))
+        ]
+        placed[-1].update(wanted)
+        if wanted:
+            # no values: no solutions (rdflib 7 fails on an empty VALUES block)
+            lines = [f"VALUES ?{v} {{ {' '.join(str(t) for t in values[v])} }}" if values[v] else "FILTER (false)" for v in wanted]
+            inserts.append((group.start, " " + " ".join(lines) + "\n"))
     out = text
     for pos, snippet in sorted(inserts, reverse=True):
         out = out[:pos] + snippet + out[pos:]
@@ -624,6 +685,43 @@ def bound_query(spec: str, bindings: Mapping[str, object] | None = None, *, keep
     name, text = load_query(spec)
     text = inline_bindings(text, check_bindings(name, text, bindings))
     return name, text if keep_comments else strip_comments(text)
+
+
+LOOKUP_MAX = 20_000  # more nodes than this: the query runs with its filter alone
+
+
+def lookup_bindings(store: ox.Store, text: str, bound: Mapping[str, object]) -> dict[str, list]:
+    """The nodes a bound label parameter can match, found first by the query's ``# lookup:``
+    pattern (:func:`pipeline.query.query_lookup`): ``{node variable: [nodes, sorted]}``, or
+    ``{}`` when the query has no lookup, its parameter is unbound, its node variable is bound
+    already, or the pattern finds more than :data:`LOOKUP_MAX` nodes.
+
+    Oxigraph evaluates a label filter such as ``unit-problems``' over every problem's unit
+    links before it tests a label (51.8 s for 11 rows at 10,000 bulletins); bound to the few
+    units whose label matches, the same query starts from them. The query keeps its filter,
+    so the rows are the same as without the lookup.
+    """
+    lookup = query_lookup(text)
+    if lookup is None:
+        return {}
+    param, node, pattern = lookup
+    if param not in bound or node in bound:
+        return {}
+    find = inline_bindings(f"SELECT DISTINCT ?{node} WHERE {pattern}", {param: bound[param]})
+    nodes = []
+    for row in run_ox(store, find):
+        nodes.append(row[0])
+        if len(nodes) > LOOKUP_MAX:
+            return {}
+    return {node: sorted(nodes, key=str)}
+
+
+def store_query(store: ox.Store, spec: str, bindings: Mapping[str, object] | None = None) -> tuple[str, str]:
+    """``(name, text)`` as :func:`bound_query` gives them, for running on ``store``: a bound
+    label parameter is first looked up in it (:func:`lookup_bindings`)."""
+    name, text = load_query(spec)
+    bound = check_bindings(name, text, bindings)
+    return name, inline_bindings(text, {**bound, **lookup_bindings(store, text, bound)})
 
 
 def _sparql_error(exc: Exception) -> StoreError:
@@ -685,12 +783,11 @@ def query_store(store_or_dir: ox.Store | str | Path, spec: str, bindings: Mappin
     ``store_or_dir`` is an open :class:`pyoxigraph.Store` or a store folder (opened
     read-only for this call). The query sees the union of all named graphs.
     """
-    name, text = bound_query(spec, bindings)
     if isinstance(store_or_dir, ox.Store):
-        return to_result(run_ox(store_or_dir, text))
+        return to_result(run_ox(store_or_dir, store_query(store_or_dir, spec, bindings)[1]))
     store = open_store(store_or_dir, read_only=True)
     try:
-        return to_result(run_ox(store, text))
+        return to_result(run_ox(store, store_query(store, spec, bindings)[1]))
     finally:
         del store
 

@@ -20,6 +20,7 @@ from pipeline.query import (
     load_query,
     named_queries,
     query_info,
+    query_lookup,
     query_params,
     run_query,
     to_term,
@@ -92,6 +93,21 @@ def test_every_named_query_has_a_header_and_prefixes(name):
     # the declared parameters are real variables of the query
     for param in query_params(text):
         assert f"?{param}" in text.split("PREFIX", 1)[1]
+    lookup = query_lookup(text)
+    if lookup:  # looks up a declared parameter, for a node the query filters by it
+        param, node, pattern = lookup
+        assert param in query_params(text) and f"?{param}" in pattern
+        assert f"?{node}" in text.split("PREFIX", 1)[1] and pattern.startswith(f"{{ ?{node} a xs:")
+
+
+def test_lookup_lines():
+    assert [n for n, p in sorted(named_queries().items()) if query_lookup(p.read_text(encoding="utf-8"))] == [
+        "policies", "policy-reused", "unit-problems"]
+    text = "# title: t\n# lookup: ?a → ?b { ?b a xs:C ;\n#   xs:p ?a }\nSELECT * { ?b ?p ?a }"
+    assert query_lookup(text) == ("a", "b", "{ ?b a xs:C ; xs:p ?a }")
+    assert query_lookup("SELECT * {}") is None
+    with pytest.raises(UsageError, match="lookup"):
+        query_lookup("# lookup: ?a finds ?b\nSELECT * {}")
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_QUERIES))

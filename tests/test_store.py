@@ -22,11 +22,14 @@ from pipeline.store import (
     check_bindings,
     inline_bindings,
     is_store,
+    lookup_bindings,
     open_store,
     partition,
     query_store,
     read_manifest,
     remove_document,
+    run_ox,
+    store_query,
     write_store,
 )
 from pipeline.vocab import OA, XR, XS, XS_URI, ontology_dir
@@ -323,6 +326,19 @@ def test_bound_named_queries_give_rdflibs_rows(name, bindings, sample_store, rdf
     assert comparable(rdflib_graph.query(bound), text) == expected
 
 
+def test_cli_queries_a_store_in_place(sample_build, sample_store, capsys):
+    """``xunshi query --graph STORE`` runs on the store and prints what it prints for the
+    graph folder (rdflib), label lookup included."""
+    from pipeline.cli import main
+
+    work, _ = sample_build
+    out = {}
+    for where in (work / "graphs", sample_store):
+        assert main(["query", "unit-problems", "--bind", "unit_label=某农业公司", "-f", "csv", "--graph", str(where)]) == 0
+        out[where] = capsys.readouterr().out
+    assert out[work / "graphs"] == out[sample_store] and "某农业公司" in out[sample_store]
+
+
 def test_iri_bindings(sample_store, rdflib_graph):
     bulletin = next(iter(rdflib_graph.subjects(RDF.type, XS.Bulletin)))
     problem = next(iter(rdflib_graph.subjects(RDF.type, XS.Problem)))
@@ -377,6 +393,104 @@ def test_queries_shaped_for_oxigraph_give_rdflibs_rows_on_three_copies(name, thr
         assert sorted(got, key=repr) == sorted(expected, key=repr), bindings
         found.append(len(expected))
     assert found[0] and (len(found) == 1 or any(found[1:]))  # the cases are not vacuous
+
+
+LOOKUP_CASES = [
+    ("unit-problems", "unit_label", ["岳麓高新区", "某国企", "湘江新区", "局", "没有这个单位"]),
+    ("policies", "policy_label", ["招商工作指引", "办法", "规定", "没有这个制度"]),
+    ("policy-reused", "policy_label", ["办法", "清单", "没有这个制度"]),
+]
+
+
+@pytest.mark.parametrize("name,param,labels", LOOKUP_CASES, ids=[c[0] for c in LOOKUP_CASES])
+def test_label_lookups_give_the_rows_of_the_filter_alone(name, param, labels, three_copies):
+    """A label parameter looked up first (the query's ``# lookup:`` line) gives the rows of the
+    query's own filter, on the store and in rdflib, for labels matching one node, many, or
+    none."""
+    graph, store_dir = three_copies
+    _, text = load_query(name)
+    store = open_store(store_dir, read_only=True)
+    found = []
+    try:
+        for label in labels:
+            bound = check_bindings(name, text, {param: label})
+            looked_up = lookup_bindings(store, text, bound)
+            (node, nodes), = looked_up.items()
+            _, fast = store_query(store, name, {param: label})
+            assert f"VALUES ?{node} {{" in fast or (not nodes and "FILTER (false)" in fast)
+            plain = inline_bindings(text, bound)  # the filter alone
+            # the three copies tie on the ORDER BY keys: compare the rows as multisets
+            expected = sorted(comparable(run_query(graph, name, {param: label}), text), key=repr)
+            assert sorted(comparable(to_rows(run_ox(store, plain)), text), key=repr) == expected, label
+            assert sorted(comparable(to_rows(run_ox(store, fast)), text), key=repr) == expected, label
+            assert sorted(comparable(graph.query(fast), text), key=repr) == expected, label  # same on rdflib
+            found.append((len(nodes), len(expected)))
+    finally:
+        del store
+    assert any(n > 1 and rows for n, rows in found) and found[-1] == (0, 0)  # not vacuous
+
+
+def test_a_lookup_finding_too_many_nodes_is_not_used(three_copies, monkeypatch):
+    import pipeline.store as store_module
+
+    _, store_dir = three_copies
+    store = open_store(store_dir, read_only=True)
+    try:
+        _, text = load_query("unit-problems")
+        bound = check_bindings("unit-problems", text, {"unit_label": "湘江新区"})
+        assert len(lookup_bindings(store, text, bound)["unit"]) > 1
+        monkeypatch.setattr(store_module, "LOOKUP_MAX", 1)
+        assert lookup_bindings(store, text, bound) == {}
+        unit = check_bindings("unit-problems", text, {"unit": str(next(iter(graph_units(store))))})
+        assert lookup_bindings(store, text, {**bound, **unit}) == {}  # the node is bound already
+        assert lookup_bindings(store, text, {}) == {}
+    finally:
+        del store
+
+
+def graph_units(store: ox.Store):
+    for q in store.quads_for_pattern(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(XS.Unit))):
+        yield q.subject.value
+
+
+def to_rows(res):
+    from pipeline.store import to_result
+
+    return to_result(res)
+
+
+def test_values_go_into_every_group_that_uses_the_variable():
+    text = """SELECT ?a ?n WHERE {
+      { ?a <http://x/p> ?u } UNION { ?a <http://x/q> ?u }
+      OPTIONAL { ?u <http://x/label> ?l }
+      { SELECT ?u (COUNT(?z) AS ?n) WHERE { ?u <http://x/r> ?z } GROUP BY ?u }
+      { BIND (<http://x/b> AS ?u) }
+      VALUES ?k { 1 2 }
+      FILTER NOT EXISTS { ?a <http://x/s> ?other }
+    }"""
+    one = inline_bindings(text, {"u": ox.NamedNode("http://x/u1")})
+    # the outer WHERE, both UNION branches, the OPTIONAL and the sub-select's WHERE; not
+    # the sub-select's braces, the BIND group, the VALUES data or the NOT EXISTS group
+    assert one.count("VALUES ?u { <http://x/u1> }") == 5
+    assert "{ VALUES ?u" not in one.split("SELECT ?u")[0].rsplit("\n", 1)[-1]
+    assert "VALUES ?k { 1 2 }" in one and "{ BIND" in one
+    assert "EXISTS { ?a" in one
+    many = inline_bindings(text, {"u": [ox.NamedNode("http://x/u1"), ox.NamedNode("http://x/u2")]})
+    assert many.count("VALUES ?u { <http://x/u1> <http://x/u2> }") == 4  # not the outer WHERE: it never names ?u
+    none = inline_bindings(text, {"u": []})
+    assert none.count("FILTER (false)") == 4 and "VALUES ?u" not in none
+    g = Graph()
+    for bound in (one, many, none):
+        g.query(bound)  # parses in rdflib
+        ox.Store().query(bound)  # and in Oxigraph
+    # a list where the outer WHERE never names the variable: the rows are not multiplied
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://x/a"), ox.NamedNode("http://x/p"), ox.NamedNode("http://x/u1")))
+    store.add(ox.Quad(ox.NamedNode("http://x/a"), ox.NamedNode("http://x/p"), ox.NamedNode("http://x/u2")))
+    q = "SELECT ?a WHERE { { SELECT DISTINCT ?a WHERE { ?a <http://x/p> ?u } } }"
+    rows = list(store.query(inline_bindings(q, {"u": [ox.NamedNode("http://x/u1"), ox.NamedNode("http://x/u2")]})))
+    assert len(rows) == 1
+    assert list(store.query(inline_bindings(q, {"u": []}))) == []
 
 
 NASTY = [
