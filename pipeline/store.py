@@ -553,7 +553,6 @@ class _Group:
 
     start: int  # offset just after its "{"
     kind: str  # "where" (a query's or sub-select's WHERE), "group", "data" (VALUES), "template"
-    depth: int
     end: int = -1  # offset of its "}"
     opener: str | None = None  # the keyword before its "{": OPTIONAL, EXISTS, UNION, WHERE …
     parent: int = -1  # the enclosing block's index in :func:`_groups`' list, -1 for none
@@ -594,7 +593,7 @@ def _groups(text: str) -> list[_Group]:
                 top.assigns.add(tok[1:])
         elif kind == "open":
             opener = prev_text if prev_kind == "word" else None
-            done.append(_Group(m.end(), pending or "group", len(stack), opener=opener, parent=stack[-1] if stack else -1))
+            done.append(_Group(m.end(), pending or "group", opener=opener, parent=stack[-1] if stack else -1))
             stack.append(len(done) - 1)
             pending = None
         elif kind == "close" and stack:
@@ -644,7 +643,7 @@ def inline_bindings(text: str, bindings: Mapping[str, object]) -> str:
         placed.append(set(above))
         if group.kind not in ("where", "group") or group.first == "SELECT":
             continue
-        outer = group.depth == 0 and group.kind == "where"
+        outer = group.parent < 0 and group.kind == "where"
         # a list is not repeated in a block evaluated once per row of an enclosing block
         # that has it already (OPTIONAL, EXISTS): that would test every value on every row
         per_row = group.opener in ("OPTIONAL", "EXISTS")

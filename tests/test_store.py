@@ -30,6 +30,7 @@ from pipeline.store import (
     remove_document,
     run_ox,
     store_query,
+    to_result,
     write_store,
 )
 from pipeline.vocab import OA, XR, XS, XS_URI, ontology_dir
@@ -421,8 +422,8 @@ def test_label_lookups_give_the_rows_of_the_filter_alone(name, param, labels, th
             plain = inline_bindings(text, bound)  # the filter alone
             # the three copies tie on the ORDER BY keys: compare the rows as multisets
             expected = sorted(comparable(run_query(graph, name, {param: label}), text), key=repr)
-            assert sorted(comparable(to_rows(run_ox(store, plain)), text), key=repr) == expected, label
-            assert sorted(comparable(to_rows(run_ox(store, fast)), text), key=repr) == expected, label
+            assert sorted(comparable(to_result(run_ox(store, plain)), text), key=repr) == expected, label
+            assert sorted(comparable(to_result(run_ox(store, fast)), text), key=repr) == expected, label
             assert sorted(comparable(graph.query(fast), text), key=repr) == expected, label  # same on rdflib
             found.append((len(nodes), len(expected)))
     finally:
@@ -451,12 +452,6 @@ def test_a_lookup_finding_too_many_nodes_is_not_used(three_copies, monkeypatch):
 def graph_units(store: ox.Store):
     for q in store.quads_for_pattern(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(XS.Unit))):
         yield q.subject.value
-
-
-def to_rows(res):
-    from pipeline.store import to_result
-
-    return to_result(res)
 
 
 def test_values_go_into_every_group_that_uses_the_variable():
