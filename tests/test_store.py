@@ -561,3 +561,20 @@ def test_store_documents_and_delete(two_doc_store, tmp_path):
         delete_store(tmp_path)  # not a store: left alone
     delete_store(store_dir)
     assert not store_dir.exists()
+
+
+def test_bench_lookup_on_the_sample_store(sample_store, capsys, monkeypatch):
+    """bench/bench_lookup.py's default cases run and find the same rows both ways."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "bench_lookup.py"
+    spec = importlib.util.spec_from_file_location("bench_lookup", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    monkeypatch.setattr(sys, "argv", ["bench_lookup.py", str(sample_store)])
+    assert bench.main() == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ") and "---" not in ln][1:]
+    assert [ln.split(" | ")[0][2:] for ln in lines] == ["unit-problems", "unit-problems", "policies", "policy-reused", "policies"]
+    assert all("DIFFER" not in ln for ln in lines)
+    assert int(lines[0].split(" | ")[2]) > 0  # the unit's problems were found
