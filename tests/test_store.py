@@ -313,6 +313,7 @@ BOUND_CASES = [
     ("people", {"name": "谭勇"}),
     ("bulletins", {"issuer_label": "湘江新区"}),
     ("cited-works", {"kind": "book"}),
+    ("recurring", {"theme": "xs:theme-three-transformations"}),
 ]
 
 
