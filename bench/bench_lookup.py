@@ -4,7 +4,7 @@ A query with a ``# lookup:`` line (``unit-problems``, ``policies``, ``policy-reu
 a label can first find the nodes whose label matches and bind them
 (``pipeline.store.lookup_bindings``); without that, Oxigraph tests the label on every row.
 This times, in one run on the same store, each case both ways (the query text with the label
-alone, as ``bound_query`` sends it to any endpoint; and ``store_query``'s, as ``xunshi query
+alone, as ``bound_query`` sends it to any endpoint; and with ``store=`` given, as ``xunshi query
 --graph STORE`` and ``xunshi serve`` run it), rows converted to rdflib terms as the CLI gets
 them, and checks that both give the same rows. Also times the same queries bound to one node
 IRI (what the lookup binds). Machines here are shared and noisy: compare within one run.
@@ -35,7 +35,6 @@ from pipeline.store import (  # noqa: E402
     is_store,
     open_store,
     run_ox,
-    store_query,
     to_result,
 )
 
@@ -84,7 +83,7 @@ def main() -> int:
     for name, bindings in cases:
         _, plain = bound_query(name, bindings)
         t = time.perf_counter()
-        _, fast = store_query(store, name, bindings)  # the lookup runs here
+        _, fast = bound_query(name, bindings, store=store)  # the lookup runs here
         lookup_s = time.perf_counter() - t
         s_fast, r_fast = timed(store, fast, args.repeat)
         s_fast += lookup_s

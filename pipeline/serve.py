@@ -24,7 +24,7 @@ Queries see the union of all graphs (the store keeps one named graph per documen
 themes, as ``xunshi query`` loads them, so the endpoint's rows are ``xunshi query``'s rows.
 Named-query parameters are bound by :func:`pipeline.store.inline_bindings` (pyoxigraph terms,
 never formatted user text), a label parameter first looked up in the store
-(:func:`pipeline.store.store_query`).
+(``bound_query(…, store=…)``).
 
 ``push`` sends N-Triples with HTTP ``PUT`` (replace) or ``POST`` (add) to
 ``{endpoint}?graph=IRI`` or ``{endpoint}?default``; credentials come from the caller
@@ -58,12 +58,12 @@ from pipeline.query import load_query, named_queries, query_info, query_params
 from pipeline.store import (
     NTriples,
     StoreError,
+    bound_query,
     is_store,
     memory_store,
     open_store,
     read_manifest,
     run_ox,
-    store_query,
 )
 from pipeline.vocab import ontology_dir
 
@@ -499,7 +499,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
         if name not in known:
             raise _HttpError(404, f"未知的命名查询 “{name}” (unknown named query); 可用 (known): {', '.join(known)}")
         bindings = {k: v[-1] for k, v in params.items() if k not in _RESERVED and v and v[-1] != ""}
-        _name, text = store_query(self.server.store, name, bindings)
+        _name, text = bound_query(name, bindings, store=self.server.store)
         self._answer(text, params)
 
     def _answer(self, text: str, params: dict[str, list[str]]) -> None:

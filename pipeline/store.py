@@ -553,7 +553,6 @@ class _Group:
 
     start: int  # offset just after its "{"
     kind: str  # "where" (a query's or sub-select's WHERE), "group", "data" (VALUES), "template"
-    end: int = -1  # offset of its "}"
     opener: str | None = None  # the keyword before its "{": OPTIONAL, EXISTS, UNION, WHERE …
     parent: int = -1  # the enclosing block's index in :func:`_groups`' list, -1 for none
     first: str | None = None  # its first token ("SELECT": the braces of a sub-select)
@@ -597,7 +596,7 @@ def _groups(text: str) -> list[_Group]:
             stack.append(len(done) - 1)
             pending = None
         elif kind == "close" and stack:
-            done[stack.pop()].end = m.start()
+            stack.pop()
         prev_kind, prev_text = kind, tok.upper()
     return done
 
@@ -628,13 +627,15 @@ def inline_bindings(text: str, bindings: Mapping[str, object]) -> str:
     if not bindings:
         return text
     values: dict[str, list] = {}
+    single: set[str] = set()  # variables bound to one value (not a list)
     for var, term in bindings.items():
-        terms = list(term) if isinstance(term, (list, tuple)) else [term]
+        one = not isinstance(term, (list, tuple))
+        if one:
+            single.add(var)
+        values[var] = terms = [term] if one else list(term)
         for t in terms:
             if not isinstance(t, (ox.NamedNode, ox.Literal, ox.BlankNode)):
                 raise TypeError(f"binding ?{var} must be a pyoxigraph term, got {type(t).__name__}")
-        values[var] = terms
-    single = {var for var, term in bindings.items() if not isinstance(term, (list, tuple))}
     inserts: list[tuple[int, str]] = []
     groups = _groups(text)
     placed: list[set[str]] = []  # per group: the variables it or an enclosing group binds
@@ -677,12 +678,19 @@ def strip_comments(text: str) -> str:
     return re.sub(r"\n[ \t]*(?=\n)", "\n", "".join(out)).strip() + "\n"
 
 
-def bound_query(spec: str, bindings: Mapping[str, object] | None = None, *, keep_comments: bool = True) -> tuple[str, str]:
+def bound_query(
+    spec: str, bindings: Mapping[str, object] | None = None, *, keep_comments: bool = True, store: ox.Store | None = None
+) -> tuple[str, str]:
     """``(name, text)`` of a named query, ``.rq`` file or SPARQL string with its parameters
     bound by :func:`inline_bindings`: ready to send to any SPARQL endpoint.
-    ``keep_comments=False`` strips comments (see :func:`strip_comments`)."""
+    ``keep_comments=False`` strips comments (see :func:`strip_comments`). With ``store`` (the
+    store the text will run on), a bound label parameter is first looked up in it
+    (:func:`lookup_bindings`)."""
     name, text = load_query(spec)
-    text = inline_bindings(text, check_bindings(name, text, bindings))
+    bound = check_bindings(name, text, bindings)
+    if store is not None:
+        bound.update(lookup_bindings(store, text, bound))
+    text = inline_bindings(text, bound)
     return name, text if keep_comments else strip_comments(text)
 
 
@@ -713,14 +721,6 @@ def lookup_bindings(store: ox.Store, text: str, bound: Mapping[str, object]) -> 
         if len(nodes) > LOOKUP_MAX:
             return {}
     return {node: sorted(nodes, key=str)}
-
-
-def store_query(store: ox.Store, spec: str, bindings: Mapping[str, object] | None = None) -> tuple[str, str]:
-    """``(name, text)`` as :func:`bound_query` gives them, for running on ``store``: a bound
-    label parameter is first looked up in it (:func:`lookup_bindings`)."""
-    name, text = load_query(spec)
-    bound = check_bindings(name, text, bindings)
-    return name, inline_bindings(text, {**bound, **lookup_bindings(store, text, bound)})
 
 
 def _sparql_error(exc: Exception) -> StoreError:
@@ -783,10 +783,10 @@ def query_store(store_or_dir: ox.Store | str | Path, spec: str, bindings: Mappin
     read-only for this call). The query sees the union of all named graphs.
     """
     if isinstance(store_or_dir, ox.Store):
-        return to_result(run_ox(store_or_dir, store_query(store_or_dir, spec, bindings)[1]))
+        return to_result(run_ox(store_or_dir, bound_query(spec, bindings, store=store_or_dir)[1]))
     store = open_store(store_or_dir, read_only=True)
     try:
-        return to_result(run_ox(store, store_query(store, spec, bindings)[1]))
+        return to_result(run_ox(store, bound_query(spec, bindings, store=store)[1]))
     finally:
         del store
 

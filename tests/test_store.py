@@ -29,7 +29,6 @@ from pipeline.store import (
     read_manifest,
     remove_document,
     run_ox,
-    store_query,
     to_result,
     write_store,
 )
@@ -418,7 +417,7 @@ def test_label_lookups_give_the_rows_of_the_filter_alone(name, param, labels, th
             bound = check_bindings(name, text, {param: label})
             looked_up = lookup_bindings(store, text, bound)
             (node, nodes), = looked_up.items()
-            _, fast = store_query(store, name, {param: label})
+            _, fast = bound_query(name, {param: label}, store=store)
             assert f"VALUES ?{node} {{" in fast or (not nodes and "FILTER (false)" in fast)
             plain = inline_bindings(text, bound)  # the filter alone
             # the three copies tie on the ORDER BY keys: compare the rows as multisets
