@@ -27,8 +27,8 @@ Three steps, all deterministic:
    (``bench/eval_themes.py --calibrate``: each rule-themed problem, its label words masked,
    against the others). Problems that resemble nothing stay without a theme.
 
-Similarity runs on an inverted index (postings per n-gram) and sums products with
-``numpy.bincount`` a block of queries at a time, so the pass never compares pairs in Python;
+Similarity is a sparse matrix product (SciPy) of the queries and the transposed seeds, a block
+of queries at a time, so the pass never compares pairs in Python;
 n-gram extraction and weighting are vectorised too. ``ctx.options["themes"]`` may name another
 scheme file (tests, experiments).
 """
@@ -48,6 +48,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+from scipy import sparse
 
 from .build import plain
 from .enrich import EnrichContext, add_span, register
@@ -69,8 +70,7 @@ NGRAM_MAX = 3
 MAX_DF = 0.2  # n-grams in more than this share of the documents are stop-grams ...
 STOP_MIN_DF = 5  # ... and in more than this many (small corpora keep everything)
 FIT_CHUNK = 20_000  # problems whose n-grams are extracted at once when fitting (bounded memory)
-_BLOCK_CELLS = 4_000_000  # query-document scores computed at once (bounds memory) ...
-_BLOCK_PAIRS = 8_000_000  # ... and products summed at once
+_BLOCK_CELLS = 4_000_000  # query-document scores computed at once (bounds memory)
 
 THEME_PREFIX = str(XS) + "theme-"
 
@@ -442,7 +442,7 @@ def doc_freq(dids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 @dataclass(frozen=True)
 class SparseRows:
-    """Rows of a sparse matrix in CSR form (``indptr``, ``indices``, ``data``), numpy only."""
+    """Rows of a sparse matrix in CSR form (``indptr``, ``indices``, ``data``)."""
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -455,6 +455,10 @@ class SparseRows:
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.indptr[i], self.indptr[i + 1]
         return self.indices[a:b], self.data[a:b]
+
+    def csr(self, n_cols: int) -> sparse.csr_matrix:
+        """The same rows as a SciPy matrix of ``n_cols`` columns (arrays shared, not copied)."""
+        return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=(self.n_rows, n_cols))
 
     @staticmethod
     def vstack(parts: Sequence[SparseRows]) -> SparseRows:
@@ -584,45 +588,25 @@ def ngram_cosine(a: str, b: str, n_max: int = NGRAM_MAX) -> float:
 
 
 class InvertedIndex:
-    """Postings (document ids and weights per feature) of the rows of a matrix."""
+    """The rows of a matrix transposed (features × documents), for scoring queries against
+    them all."""
 
     def __init__(self, docs: SparseRows, n_features: int):
         self.n_docs = docs.n_rows
-        rows = np.repeat(np.arange(docs.n_rows), np.diff(docs.indptr))
-        order = np.argsort(docs.indices, kind="stable")
-        self.docs = rows[order]
-        self.weights = docs.data[order]
-        self.ptr = np.zeros(n_features + 1, dtype=np.int64)
-        np.cumsum(np.bincount(docs.indices, minlength=n_features), out=self.ptr[1:])
+        self.n_features = n_features
+        self.postings = docs.csr(n_features).T.tocsr()
 
     def cosines(self, queries: SparseRows) -> Iterable[tuple[int, np.ndarray]]:
         """Yield ``(first query, block)`` with ``block[i, j]`` = cosine of query ``first + i``
-        and document ``j``: products summed with ``numpy.bincount`` over the postings of each
-        query feature, a block of queries at a time. A block holds at most ``_BLOCK_CELLS``
-        scores and ``_BLOCK_PAIRS`` products (bounded memory), and at least one query."""
-        nd = max(self.n_docs, 1)
-        plen = self.ptr[queries.indices + 1] - self.ptr[queries.indices]
-        csum = np.concatenate([[0], np.cumsum(plen)])
-        per_query = np.cumsum(csum[queries.indptr[1:]] - csum[queries.indptr[:-1]])  # products so far
-        step = max(1, _BLOCK_CELLS // nd)
-        q0 = 0
-        while q0 < queries.n_rows:
-            done = per_query[q0 - 1] if q0 else 0
-            q1 = int(np.searchsorted(per_query, done + _BLOCK_PAIRS, side="right"))
-            q1 = min(max(q1, q0 + 1), q0 + step, queries.n_rows)
-            a, b = queries.indptr[q0], queries.indptr[q1]
-            qi = np.repeat(np.arange(q1 - q0), np.diff(queries.indptr[q0 : q1 + 1]))
-            gi, qw = queries.indices[a:b], queries.data[a:b]
-            starts, lens = self.ptr[gi], plen[a:b]
-            total = int(lens.sum())
-            if total == 0:
-                yield q0, np.zeros((q1 - q0, self.n_docs))
-            else:
-                offs = np.arange(total) - np.repeat(np.cumsum(lens) - lens - starts, lens)
-                key = np.repeat(qi, lens) * nd + self.docs[offs]
-                sums = np.bincount(key, weights=np.repeat(qw, lens) * self.weights[offs], minlength=(q1 - q0) * nd)
-                yield q0, sums.reshape(q1 - q0, nd)[:, : self.n_docs]
-            q0 = q1
+        and document ``j``, a block of queries at a time (at most ``_BLOCK_CELLS`` scores, at
+        least one query: bounded memory).
+
+        A sparse product: each score is the sum of its products in the order of the query's
+        features, the same floating-point sum whatever the block size."""
+        q = queries.csr(self.n_features)
+        step = max(1, _BLOCK_CELLS // max(self.n_docs, 1))
+        for q0 in range(0, queries.n_rows, step):
+            yield q0, (q[q0 : q0 + step] @ self.postings).toarray()
 
 
 def top_k(block: np.ndarray, k: int) -> np.ndarray:

@@ -260,6 +260,20 @@ def test_inverted_index_cosines_equal_pairwise_cosines():
     assert np.allclose(got, want)
 
 
+def test_inverted_index_blocks_give_the_same_sums(monkeypatch):
+    # a build's themes must not depend on how many queries are scored at once
+    docs = ["纪委书记分管法务", "纪工委书记协管民政", "雨污分流改造", "招商项目未正常履约", "招商引资重招轻管", "三转不到位"]
+    m = T.TfidfModel(docs, max_df=1.0)
+    rows = m.transform(docs)
+    index = T.InvertedIndex(rows.take([0, 2, 4, 5]), m.n_features)
+    whole = np.vstack([b for _, b in index.cosines(rows)])
+    monkeypatch.setattr(T, "_BLOCK_CELLS", 5)  # one query per block
+    blocks = list(index.cosines(rows))
+    assert [q0 for q0, _ in blocks] == list(range(len(docs)))
+    assert np.array_equal(np.vstack([b for _, b in blocks]), whole)
+    assert whole.shape == (6, 4) and whole[0, 0] == max(whole[0])
+
+
 def test_theme_scores_vote_and_profile():
     docs = ["纪委书记分管法务", "纪工委书记协管民政", "招商项目未正常履约", "某街道纪委书记协管审批", "三转 纪委书记"]
     m = T.TfidfModel(docs, max_df=1.0)
