@@ -11,15 +11,49 @@ from importlib import resources
 from pathlib import Path
 
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, ClosedNamespace
+from rdflib.namespace import (
+    DCTERMS,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SKOS,
+    XSD,
+    ClosedNamespace,
+    DefinedNamespace,
+)
 
 XS_URI = "https://w3id.org/xunshi/ontology#"
 XR_URI = "https://w3id.org/xunshi/resource/"
-# Closed, like XS: each term is made once and shared (an open Namespace mints and validates a
-# new URIRef on every attribute access, e.g. three per evidence span), and a misspelt term
-# raises instead of minting a wrong IRI. The terms are the ones the ontology uses.
-ORG = ClosedNamespace("http://www.w3.org/ns/org#", ["Organization", "memberOf"])
-OA = ClosedNamespace("http://www.w3.org/ns/oa#", ["start", "end", "exact"])
+
+
+class Terms(ClosedNamespace):
+    """A closed namespace whose terms are also plain attributes of the object.
+
+    Each term is made once and shared (an open ``Namespace``, and rdflib's own vocabularies
+    such as ``RDF``, mint and validate a new ``URIRef`` on every attribute access), a
+    misspelt term raises instead of minting a wrong IRI, and ``XS.evidence`` is an ordinary
+    attribute lookup: ``ClosedNamespace.__getattr__`` is a Python call per access, and the
+    builder makes millions. (``title`` stays rdflib's ``Namespace.title`` property: the right
+    IRI, made afresh.)
+    """
+
+    def __new__(cls, uri: str, terms: list[str]):
+        ns = super().__new__(cls, uri, terms)
+        for t in terms:
+            ns.__dict__[t] = ns.term(t)
+        return ns
+
+
+def closed(vocabulary: type[DefinedNamespace]) -> Terms:
+    """One of rdflib's vocabularies (``RDF``, ``DCTERMS`` …) as :class:`Terms`: the same
+    IRIs, each made once."""
+    return Terms(str(vocabulary), [t for t in vocabulary.__annotations__ if not t.startswith("_")])
+
+
+# Closed, like XS. The terms are the ones the ontology uses.
+ORG = Terms("http://www.w3.org/ns/org#", ["Organization", "memberOf"])
+OA = Terms("http://www.w3.org/ns/oa#", ["start", "end", "exact"])
 XR = Namespace(XR_URI)
 
 PREFIXES = {
@@ -61,7 +95,7 @@ def _terms() -> list[str]:
     return sorted(names)
 
 
-XS = ClosedNamespace(XS_URI, _terms())
+XS = Terms(XS_URI, _terms())
 
 STATUS_KEYS = ("Completed", "PartiallyCompleted", "NotCompleted", "InProgress", "LongTerm", "Unknown")
 # How the status individuals read in tables and messages (their rdfs:label@zh in the ontology).

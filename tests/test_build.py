@@ -192,3 +192,22 @@ def test_short_literals_are_shared_and_equal_to_fresh_ones():
     assert plain("rule") is plain("rule") and plain("rule") == Literal("rule")
     long = "长" * 40  # long texts are not kept
     assert zh(long) == Literal(long, lang="zh") and zh(long) is not zh(long)
+
+
+def test_closed_terms_are_made_once_and_refuse_misspellings():
+    import pytest
+    from rdflib.namespace import DCTERMS
+
+    from pipeline.vocab import closed
+
+    dc = closed(DCTERMS)
+    # the same IRIs as rdflib's vocabulary, each term one shared object; a term named like a
+    # str method is the term, as in rdflib's vocabulary
+    assert dc.format == DCTERMS.format and isinstance(dc.format, URIRef) and dc.format is dc.format
+    assert dc.title == DCTERMS.title and isinstance(dc.title, URIRef)
+    assert closed(RDF).type == RDF.type
+    assert XS.evidence is XS["evidence"] and XS.evidence == URIRef(str(XS) + "evidence")
+    with pytest.raises(AttributeError):
+        XS.Problm  # noqa: B018
+    with pytest.raises(AttributeError):
+        dc.titel  # noqa: B018
