@@ -154,6 +154,7 @@ def write_graphml_to(fh, g: Graph, index: dict | None = None) -> None:
     texts sometimes hold (W003): they are dropped here, in this derived output only.
     ``index``: :func:`subject_index` of ``g``."""
     keys: dict[str, str] = {}
+    edge_tail: dict[str, str] = {}
     with tempfile.TemporaryFile() as node_fh, tempfile.TemporaryFile() as edge_fh:
         nodes_out: list[str] = []
         edges_out: list[str] = []
@@ -165,11 +166,10 @@ def write_graphml_to(fh, g: Graph, index: dict | None = None) -> None:
             na = name.translate(_XML_ATTR)
             nodes_out.append(f'<node id="{na}">{data}\n</node>\n')
             for o, p in out:
-                pa = p.translate(_XML_ATTR)
-                edges_out.append(
-                    f'<edge source="{na}" target="{o.translate(_XML_ATTR)}" id="{pa}">'
-                    f'\n  <data key="{_EDGE_KEY}">{_xml_text(p)}</data>\n</edge>\n'
-                )
+                tail = edge_tail.get(p)
+                if tail is None:  # a few dozen predicates: their markup is made once
+                    tail = edge_tail[p] = f'" id="{p.translate(_XML_ATTR)}">\n  <data key="{_EDGE_KEY}">{_xml_text(p)}</data>\n</edge>\n'
+                edges_out.append(f'<edge source="{na}" target="{o.translate(_XML_ATTR)}{tail}')
             if len(nodes_out) >= 2000:
                 node_fh.write("".join(nodes_out).encode("utf-8"))
                 edge_fh.write("".join(edges_out).encode("utf-8"))
