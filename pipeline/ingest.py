@@ -36,6 +36,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from .errors import Issue, XunshiError
 from .records import SourceDocument
 
@@ -394,11 +396,28 @@ def _t2s() -> tuple[dict[int, str], frozenset[int]]:
     return mapping, frozenset(sure)
 
 
-def traditional_count(text: str) -> tuple[int, int]:
-    """(unambiguously traditional characters, CJK characters) in ``text``."""
+_IS_CJK, _IS_TRADITIONAL = 1, 2
+
+
+@lru_cache(maxsize=1)
+def _char_classes() -> np.ndarray:
+    """One byte per code point: :data:`_IS_CJK` for the CJK ideographs of :data:`_CJK`,
+    :data:`_IS_TRADITIONAL` for :func:`_t2s`'s unambiguous traditional characters."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+    for lo, hi in ((0x3400, 0x9FFF), (0xF900, 0xFAFF)):
+        table[lo : hi + 1] = _IS_CJK
     _, sure = _t2s()
-    trad = sum(1 for ch in text if ord(ch) in sure)
-    return trad, len(_CJK.findall(text))
+    table[np.fromiter(sure, dtype=np.int64, count=len(sure))] |= _IS_TRADITIONAL
+    return table
+
+
+@lru_cache(maxsize=8)  # asked for the same document by the reader and its warnings
+def traditional_count(text: str) -> tuple[int, int]:
+    """(unambiguously traditional characters, CJK characters) in ``text``, counted by numpy
+    over the code points (a Python loop over every character of every document was a tenth
+    of ingest)."""
+    classes = _char_classes()[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    return int(np.count_nonzero(classes & _IS_TRADITIONAL)), int(np.count_nonzero(classes & _IS_CJK))
 
 
 def is_traditional(text: str) -> bool:

@@ -17,6 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph, Literal
 from rdflib.namespace import DCTERMS, RDF
 
@@ -344,6 +346,15 @@ def test_pdf_without_a_text_layer():
     with pytest.raises(XunshiError) as info:
         read_document(FORMATS / "scan.pdf")
     assert info.value.issue.code == "E012"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("這個會議關於組織發展们这个台湾臺灣乾隆干部後來后来豐丰 a1，\u3400\u9fff\uf900\ufaff\U00020000\ud800")))
+def test_traditional_count_is_the_per_character_count(text):
+    from pipeline.ingest import _CJK, _t2s, traditional_count
+
+    sure = _t2s()[1]
+    assert traditional_count(text) == (sum(ord(c) in sure for c in text), len(_CJK.findall(text)))
 
 
 def test_traditional_characters_are_matched_simplified_and_kept_as_printed(fixtures):
