@@ -89,13 +89,26 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
     """
     out: list[str] = []
     where: list[int] = []
+    cache = _NORMALISED
     for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKC", ch):
-            if c in _DROP or c.isspace():
-                continue
-            out.append(c.lower() if c.isascii() else c)
+        n = cache.get(ch)
+        if n is None:
+            n = cache[ch] = _normalise_char(ch)
+        if len(n) == 1:
+            out.append(n)
             where.append(i)
+        elif n:
+            out.append(n)
+            where.extend([i] * len(n))
     return "".join(out), where
+
+
+def _normalise_char(ch: str) -> str:
+    """One character as :func:`normalise_with_map` writes it (zero, one or more characters)."""
+    return "".join(c.lower() if c.isascii() else c for c in unicodedata.normalize("NFKC", ch) if not (c in _DROP or c.isspace()))
+
+
+_NORMALISED: dict[str, str] = {}  # character -> _normalise_char(character); a corpus uses a few thousand
 
 
 def normalise(text: str) -> str:

@@ -8,11 +8,14 @@ import importlib.util
 import json
 import os
 import sys
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS, XSD
 
@@ -190,6 +193,18 @@ def test_the_pass_is_deterministic_and_idempotent(built):
 
 
 # --- units -----------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("招商引资重招轻管“三转”不到位 ＡＢＣabcXYZ１２３①㈠㎡\u3000\t\n'\"『』，。！ﬁ")))
+def test_normalise_with_map_is_nfkc_per_character(text):
+    want, where = [], []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch):
+            if c not in T._DROP and not c.isspace():
+                want.append(c.lower() if c.isascii() else c)
+                where.append(i)
+    assert T.normalise_with_map(text) == ("".join(want), where)
 
 
 def test_normalise_unifies_width_quotes_and_spaces():
