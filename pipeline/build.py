@@ -30,6 +30,7 @@ _XR = str(XR)
 # once (a graph of 2.7 million triples looks up some five million)
 DCTERMS, PROV, RDF, RDFS, SKOS, XSD = map(closed, (_DCTERMS, _PROV, _RDF, _RDFS, _SKOS, _XSD))
 
+
 def iri(rec_id: str) -> URIRef:
     return URIRef(_XR + rec_id)
 

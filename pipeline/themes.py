@@ -470,7 +470,8 @@ class SparseRows:
         return self.indices[a:b], self.data[a:b]
 
     def csr(self, n_cols: int) -> sparse.csr_matrix:
-        """The same rows as a SciPy matrix of ``n_cols`` columns (arrays shared, not copied)."""
+        """The same rows as a SciPy matrix of ``n_cols`` columns (the values shared; SciPy
+        may narrow the index arrays to 32 bits, a copy)."""
         return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=(self.n_rows, n_cols))
 
     @staticmethod
