@@ -1,0 +1,114 @@
+"""Where a build's time and memory go: each stage of ``xunshi build`` timed in one process.
+
+Runs the stages the build runs, in its order and with the cyclic garbage collector paused as
+in a build (``pipeline.workflow.gc_paused``): ingest + segment + extract, link, the rdflib
+graph, each corpus pass (rounds, themes, same-issue, …), then the Turtle, the GraphML, the
+CSV and the evidence check, written into a temporary folder. Prints the seconds of each, the
+resident memory after it and the peak so far (MiB, as ``bench_scale.py`` prints them).
+Machines here are shared and noisy: compare stages within one run, and runs by their shares
+rather than their seconds.
+
+usage: python bench/bench_stages.py CORPUS_DIR [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline import ingest  # noqa: E402
+from pipeline.build import build_graph, iri, subject_index, write_turtle  # noqa: E402
+from pipeline.enrich import ENRICH_PIPELINE, PASSES, EnrichContext, load_passes  # noqa: E402
+from pipeline.link import link  # noqa: E402
+from pipeline.mirror import problems_csv, write_graphml_to  # noqa: E402
+from pipeline.records import DocumentResult  # noqa: E402
+from pipeline.validate import check_evidence  # noqa: E402
+from pipeline.workflow import gc_paused, process_all  # noqa: E402
+
+
+def rss_mb() -> float:
+    """Resident memory now, MiB (as ``bench_scale.py``'s peak)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def peak_mb() -> float:
+    """Peak resident memory so far, MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run_stages(corpus: Path, out: Path) -> list[dict]:
+    """[{"stage", "seconds", "rss_mb", "peak_mb"}] of a build of ``corpus`` (outputs in ``out``)."""
+    rows: list[dict] = []
+    t0 = time.perf_counter()
+
+    def mark(stage: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        rows.append({"stage": stage, "seconds": now - t0, "rss_mb": rss_mb(), "peak_mb": peak_mb()})
+        t0 = time.perf_counter()
+
+    with gc_paused():
+        paths = [p for p in ingest.discover([corpus]) if p.name != "decisions.tsv"]
+        states = process_all(paths, {"max_bytes": 200_000_000})
+        mark("ingest + segment + extract")
+        good = [s for s in states if s.outcome == "ok"]
+        linked = link([DocumentResult(s.source, tuple(s.extractions), tuple(s.issues)) for s in good])
+        mark("link")
+        g = build_graph(linked)
+        del linked
+        for s in good:
+            s.release_records()
+        mark("rdflib graph")
+        ctx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good})
+        load_passes()
+        for name in list(ENRICH_PIPELINE):
+            PASSES[name](g, ctx)
+            mark(name)
+        index = subject_index(g)
+        with open(out / "xunshi.ttl", "wb") as fh:
+            write_turtle(fh, g, index)
+        mark("Turtle")
+        with open(out / "xunshi.graphml", "wb") as fh:
+            write_graphml_to(fh, g, index)
+        del index
+        mark("GraphML")
+        (out / "problems.csv").write_bytes(problems_csv(g))
+        mark("CSV")
+        bad = check_evidence(g, ctx.texts)
+        mark("evidence check")
+    rows.append({"stage": "triples", "count": len(g), "not_round_tripping": len(bad)})
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("corpus", type=Path, help="a folder of bulletins (e.g. one bench/gen_corpus.py wrote)")
+    ap.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = run_stages(args.corpus, Path(tmp))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    stages, tail = rows[:-1], rows[-1]
+    total = sum(r["seconds"] for r in stages)
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}; corpus: {args.corpus} ({tail['count']:,} triples)")
+    print(f"{'stage':<28}{'seconds':>9}{'share':>8}{'RSS MiB':>9}{'peak MiB':>9}")
+    for r in stages:
+        print(f"{r['stage']:<28}{r['seconds']:>9.1f}{r['seconds'] / total:>8.0%}{r['rss_mb']:>9,.0f}{r['peak_mb']:>9,.0f}")
+    print(f"{'total':<28}{total:>9.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""bench/bench_stages.py runs the build's own stages, in the build's order, to the same graph."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_stages", ROOT / "bench" / "bench_stages.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_stages_of_the_sample_build(tmp_path, sample_build):
+    from pipeline.enrich import ENRICH_PIPELINE
+
+    rows = _bench().run_stages(ROOT / "corpus", tmp_path)
+    stages, tail = rows[:-1], rows[-1]
+    names = [r["stage"] for r in stages]
+    assert names == ["ingest + segment + extract", "link", "rdflib graph", *ENRICH_PIPELINE, "Turtle", "GraphML", "CSV", "evidence check"]
+    assert {"rounds", "themes", "same_issue"} <= set(names)
+    assert all(r["seconds"] >= 0 and r["peak_mb"] >= r["rss_mb"] * 0.5 > 0 for r in stages)
+    # the same graph as the build's: every triple, every span round-trips
+    _, report = sample_build
+    assert tail["count"] == len(report.graph) and tail["not_round_tripping"] == 0
+    assert (tmp_path / "xunshi.ttl").stat().st_size > 500_000 and (tmp_path / "problems.csv").is_file()
