@@ -21,7 +21,7 @@ from rdflib.namespace import XSD as _XSD
 
 from .extract import count_checks
 from .link import Linked
-from .memstore import CompactMemory
+from .memstore import BuildGraph, CompactMemory
 from .records import BulletinRec, Span, stable_id
 from .vocab import OA, ORG, PREFIXES, XR, XS, bind_prefixes, closed
 
@@ -79,7 +79,7 @@ class GraphBuilder:
 
     def __init__(self, linked: Linked):
         self.linked = linked
-        self.g = bind_prefixes(Graph(store=CompactMemory()))
+        self.g = bind_prefixes(BuildGraph())
         self.spans: set[URIRef] = set()
         # straight into the store: every term here is made by this class, so rdflib's
         # per-triple checks in Graph.add (a fifth of this stage) have nothing to catch

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
 from rdflib.plugins.stores.memory import SimpleMemory
 
 _NO_CONTEXTS: tuple = ()
@@ -157,3 +159,34 @@ class CompactMemory(SimpleMemory):
             for q, v in list(preds.items()):
                 for y in _each(v):
                     yield (x, q, y), ctx
+
+
+class BuildGraph(Graph):
+    """An rdflib ``Graph`` on a :class:`CompactMemory`, whose ``objects`` and ``value`` for a
+    given subject and predicate read the store's s→p→o index directly.
+
+    The corpus passes ask those two questions millions of times (the problems' texts, their
+    evidence spans' offsets); through ``Graph.triples`` each is a chain of generators. Same
+    answers in the same order (the store's insertion order); any other form of either call
+    (a list of subjects, a property path, ``unique``, ``any=False``) is rdflib's own.
+    """
+
+    def __init__(self, store: CompactMemory | None = None, **kwargs):
+        super().__init__(store=store if store is not None else CompactMemory(), **kwargs)
+        self._spo = self.store._spo
+
+    def objects(self, subject=None, predicate=None, unique: bool = False):
+        if subject is None or type(predicate) is not URIRef or unique or type(subject) is list:
+            return super().objects(subject, predicate, unique)
+        preds = self._spo.get(subject)
+        v = preds.get(predicate) if preds is not None else None
+        return _each(v) if v is not None else iter(())
+
+    def value(self, subject=None, predicate=RDF.value, object=None, default=None, any: bool = True):
+        if subject is None or object is not None or type(predicate) is not URIRef or not any:
+            return super().value(subject, predicate, object, default, any)
+        preds = self._spo.get(subject)
+        v = preds.get(predicate) if preds is not None else None
+        if v is None:
+            return default
+        return next(iter(v)) if type(v) is dict else v

@@ -10,7 +10,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from pipeline.build import serialize_turtle, subject_index
-from pipeline.memstore import CompactMemory, objects
+from pipeline.memstore import BuildGraph, CompactMemory, objects
 from pipeline.mirror import mirror
 
 EX = "http://example.org/"
@@ -62,6 +62,34 @@ def test_every_pattern_matches_rdflib(seed):
         got = list(lean.triples((s, p, o)))
         assert sorted(got) == want, (s, p, o)
         assert len(got) == len(set(got))  # no triple twice
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_build_graph_objects_and_value_answer_like_rdflib(seed):
+    from rdflib.exceptions import UniquenessError
+    from rdflib.paths import OneOrMore
+
+    ops = _random_ops(seed)
+    ref, build = Graph(store=CompactMemory()), BuildGraph()
+    for op, t in ops:
+        for g in (ref, build):
+            g.add(t) if op == "add" else g.remove(t)
+    for s, p in itertools.product(_pattern_terms(SUBJECTS), _pattern_terms(PREDICATES)):
+        assert list(build.objects(s, p)) == list(ref.objects(s, p)), (s, p)  # same order
+        assert list(build.objects(s, p, unique=True)) == list(ref.objects(s, p, unique=True))
+        assert build.value(s, p, default="-") == ref.value(s, p, default="-"), (s, p)
+        for o in OBJECTS:  # the subject asked for: rdflib's own
+            assert build.value(None, p, o) == ref.value(None, p, o), (p, o)
+        try:
+            want = ref.value(s, p, any=False)
+        except UniquenessError:
+            with pytest.raises(UniquenessError):
+                build.value(s, p, any=False)
+        else:
+            assert build.value(s, p, any=False) == want
+    for s in SUBJECTS:  # a property path and a list of subjects are rdflib's own
+        assert sorted(build.objects(s, (PREDICATES[1] * OneOrMore))) == sorted(ref.objects(s, (PREDICATES[1] * OneOrMore)))
+    assert list(build.objects(SUBJECTS[:3], PREDICATES[1])) == list(ref.objects(SUBJECTS[:3], PREDICATES[1]))
 
 
 def test_order_follows_insertion_like_rdflib():
