@@ -401,10 +401,10 @@ _IS_CJK, _IS_TRADITIONAL = 1, 2
 
 @lru_cache(maxsize=1)
 def _char_classes() -> np.ndarray:
-    """One byte per code point: :data:`_IS_CJK` for the CJK ideographs of :data:`_CJK`,
+    """One byte per code point: :data:`_IS_CJK` for the CJK ideographs (:data:`_CJK_RANGES`),
     :data:`_IS_TRADITIONAL` for :func:`_t2s`'s unambiguous traditional characters."""
     table = np.zeros(0x110000, dtype=np.uint8)
-    for lo, hi in ((0x3400, 0x9FFF), (0xF900, 0xFAFF)):
+    for lo, hi in _CJK_RANGES:
         table[lo : hi + 1] = _IS_CJK
     _, sure = _t2s()
     table[np.fromiter(sure, dtype=np.int64, count=len(sure))] |= _IS_TRADITIONAL
@@ -500,7 +500,8 @@ _BOILERPLATE_LINE = re.compile(
 )
 _TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]|——|—|－|(?<!\d)-(?!\d))\s*")
 _TITLE_HINT = re.compile(r"通报|整改|巡视|巡察")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK_RANGES = ((0x3400, 0x9FFF), (0xF900, 0xFAFF))  # CJK ideographs (extension A, unified, compatibility)
+_CJK = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES) + "]")
 _WIDE = r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]"
 _SEGMENT_BREAK = re.compile(r"(?<=(.))[ \t\r\f\v]*\n[ \t\r\n\f\v]*(?=(.))")
 _WIDE_CHAR = re.compile(_WIDE)
