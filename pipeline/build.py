@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from rdflib import Graph, Literal, URIRef
@@ -21,9 +22,19 @@ from rdflib.namespace import XSD as _XSD
 
 from .extract import count_checks
 from .link import Linked
-from .memstore import BuildGraph, CompactMemory
+from .memstore import SPAN_PREDICATES, BuildGraph, CompactMemory, SubjectIndex
 from .records import BulletinRec, Span, stable_id
-from .vocab import OA, ORG, PREFIXES, XR, XS, bind_prefixes, closed
+from .vocab import (
+    ORG,
+    PREFIXES,
+    XR,
+    XS,
+    bind_prefixes,
+    closed,
+    int_literal,
+    plain,
+    zh,
+)
 
 _XR = str(XR)
 # rdflib's vocabularies make a new URIRef on every attribute access; the builder's are made
@@ -33,41 +44,6 @@ DCTERMS, PROV, RDF, RDFS, SKOS, XSD = map(closed, (_DCTERMS, _PROV, _RDF, _RDFS,
 
 def iri(rec_id: str) -> URIRef:
     return URIRef(_XR + rec_id)
-
-
-# Literals are immutable: the short ones a corpus repeats (offsets, positions, ordinals,
-# units of measure, status words) are made once and shared, which saves both the time of
-# rdflib's Literal constructor and a hundred-odd bytes per triple.
-_SHARED_MAX = 500_000
-_INTS: dict[int, Literal] = {}
-_ZH: dict[str, Literal] = {}
-_PLAIN: dict[str, Literal] = {}
-
-
-def _shared(cache: dict, key, make) -> Literal:
-    lit = cache.get(key)
-    if lit is None:
-        lit = make()
-        if len(cache) < _SHARED_MAX:
-            cache[key] = lit
-    return lit
-
-
-def int_literal(n: int) -> Literal:
-    return _shared(_INTS, n, lambda: Literal(n))
-
-
-def zh(text: str) -> Literal:
-    if len(text) > 16:
-        return Literal(text, lang="zh")
-    return _shared(_ZH, text, lambda: Literal(text, lang="zh"))
-
-
-def plain(text: str) -> Literal:
-    """A plain (xsd:string) literal, shared when short."""
-    if len(text) > 16:
-        return Literal(text)
-    return _shared(_PLAIN, text, lambda: Literal(text))
 
 
 def short(text: str, n: int = 24) -> str:
@@ -80,7 +56,8 @@ class GraphBuilder:
     def __init__(self, linked: Linked):
         self.linked = linked
         self.g = bind_prefixes(BuildGraph())
-        self.spans: set[URIRef] = set()
+        self.spans: dict[str, URIRef] = {}  # span id -> its IRI, as the store holds it
+        self.doc_no: dict[str, int] = {}  # document id -> its number in the span table
         # straight into the store: every term here is made by this class, so rdflib's
         # per-triple checks in Graph.add (a fifth of this stage) have nothing to catch
         self._store_add = self.g.store.add
@@ -89,18 +66,14 @@ class GraphBuilder:
         self._store_add((s, p, o))
 
     def evidence(self, node: URIRef, span: Span | None, prop=XS.evidence) -> None:
+        """``node prop span``, and the span's own triples the first time (a row of the
+        store's span table: :class:`pipeline.memstore.SpanTable`)."""
         if span is None or span.end <= span.start:
             return
-        sp = iri(span.id)
+        sp = self.spans.get(span.id)
+        if sp is None:
+            sp = self.spans[span.id] = self.g.store.add_span(iri(span.id), self.doc_no[span.doc_id], span.start, span.end, span.exact)
         self.add(node, prop, sp)
-        if sp in self.spans:
-            return
-        self.spans.add(sp)
-        self.add(sp, RDF.type, XS.Span)
-        self.add(sp, XS.inDocument, iri(span.doc_id))
-        self.add(sp, OA.start, int_literal(span.start))
-        self.add(sp, OA.end, int_literal(span.end))
-        self.add(sp, OA.exact, Literal(span.exact))
 
     def build(self) -> Graph:
         for res in self.linked.results:
@@ -130,6 +103,7 @@ class GraphBuilder:
 
     def source_document(self, doc) -> None:
         d = iri(doc.id)
+        self.doc_no[doc.id] = self.g.store.add_document(d, doc.text)
         self.add(d, RDF.type, XS.SourceDocument)
         self.add(d, DCTERMS.source, Literal(doc.path))
         self.add(d, XS.sha256, Literal(doc.sha256))
@@ -416,7 +390,7 @@ class _TurtleWriter:
             return (1, str(t.datatype or ""), t.language or "", str(t))
         return (0, "", "", str(t))
 
-    def write(self, fh, g: Graph, prefixes: dict[str, str], index: dict | None = None) -> None:
+    def write(self, fh, g: Graph, prefixes: dict[str, str], index: Mapping | None = None) -> None:
         """Write the Turtle to the binary file ``fh`` a block of subjects at a time (a large
         graph's Turtle is never held in memory whole)."""
         head = [f"@prefix {p}: <{ns}> ." for p, ns in sorted(prefixes.items())]
@@ -435,10 +409,28 @@ class _TurtleWriter:
                 got = pred_head[s] = ((s != _RDF_TYPE_S, s), "a " if s == _RDF_TYPE_S else iri(p) + " ")
             return got
 
+        # the span table's rows are written from their columns (see span_row)
+        spans = by_subject.spans if isinstance(by_subject, SubjectIndex) else None
+        indexed = by_subject.indexed if spans is not None else by_subject
+        span_heads = sorted((*pred(p), k) for k, p in enumerate(SPAN_PREDICATES))
+
+        def span_row(s) -> str:
+            r = spans.row[s]
+            parts = []
+            for _, head_p, col in span_heads:
+                if col == 4:  # a plain literal: what term() writes for it
+                    parts.append(head_p + '"' + _escape(spans.exact(r)) + '"')
+                else:
+                    parts.append(head_p + term(spans.value(r, col)))
+            return iri(s) + " " + " ;\n    ".join(parts) + " .\n"
+
         block: list[str] = []
         sep = b"\n"  # a blank line after the prefixes and between blocks; the last block ends the file
         for s in sorted(by_subject, key=str):
-            preds = by_subject[s]
+            preds = indexed.get(s)
+            if preds is None:
+                block.append(span_row(s))
+                continue
             parts = []
             for key, head_p, p in sorted((*pred(p), p) for p in preds):
                 objs = preds[p]
@@ -455,14 +447,15 @@ class _TurtleWriter:
             fh.write(sep + "\n".join(block).encode("utf-8"))
 
 
-def subject_index(g: Graph) -> dict:
+def subject_index(g: Graph) -> Mapping:
     """subject → predicate → objects of every triple, what the Turtle writer and the GraphML
     mirror both walk (one per build, shared). A slot holds a lone object itself and several
     as the keys of a dict (read them with :func:`pipeline.memstore.objects`): the
-    :class:`CompactMemory` build graph's own index, returned as is (read only); any other
-    graph is indexed in one pass."""
+    :class:`CompactMemory` build graph's own index and span table, read in place
+    (:class:`pipeline.memstore.SubjectIndex`, read only); any other graph is indexed in one
+    pass."""
     if isinstance(g.store, CompactMemory):
-        return g.store._spo
+        return g.store.subject_index()
     by_subject: dict = {}
     for s, p, o in g:
         preds = by_subject.get(s)
@@ -478,13 +471,13 @@ def subject_index(g: Graph) -> dict:
     return by_subject
 
 
-def write_turtle(fh, g: Graph, index: dict | None = None) -> None:
+def write_turtle(fh, g: Graph, index: Mapping | None = None) -> None:
     """Turtle, deterministic (same triples → same bytes whatever the hash seed), streamed to
     the binary file ``fh``. ``index``: :func:`subject_index` of ``g`` when the caller has it."""
     _TurtleWriter(PREFIXES).write(fh, g, PREFIXES, index)
 
 
-def serialize_turtle(g: Graph, index: dict | None = None) -> bytes:
+def serialize_turtle(g: Graph, index: Mapping | None = None) -> bytes:
     """:func:`write_turtle` into bytes."""
     buf = io.BytesIO()
     write_turtle(buf, g, index)

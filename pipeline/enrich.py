@@ -16,10 +16,9 @@ from typing import Callable
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
-from .build import int_literal
 from .errors import Issue
 from .records import stable_id
-from .vocab import OA, XR, XS
+from .vocab import OA, XR, XS, int_literal
 
 
 @dataclass

@@ -12,13 +12,14 @@ import re
 import shutil
 import tempfile
 from collections import defaultdict
+from collections.abc import Mapping
 
 import networkx as nx
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .build import subject_index
-from .memstore import objects
+from .memstore import SubjectIndex, objects
 from .vocab import OA, PREFIXES, STATUS_ZH, XS
 
 HIDDEN_TYPES = {XS.Span}
@@ -58,18 +59,23 @@ def _label_of(props: dict, n: URIRef) -> str:
     return qname(n)
 
 
-def _mirror_nodes(g: Graph, index: dict | None = None):
+def _mirror_nodes(g: Graph, index: Mapping | None = None):
     """Per node, in IRI order: (node name, attributes, its out-edges as (target, predicate)
     sorted). Resources are nodes (spans folded in as evidence), literal properties node
     attributes, resource-valued properties edges."""
     by_subject = index if index is not None else subject_index(g)
     rdf_type, oa_exact, oa_start = RDF.type, OA.exact, OA.start
-    hidden = {s for s, props in by_subject.items() if any(t in HIDDEN_TYPES for t in objects(props.get(rdf_type, ())))}
+    # the span table's rows (xs:Span, hidden: never nodes) are read from their columns
+    spans = by_subject.spans if isinstance(by_subject, SubjectIndex) and XS.Span in HIDDEN_TYPES else None
+    indexed = by_subject.indexed if spans is not None else by_subject
+    hidden = {s for s, props in indexed.items() if any(t in HIDDEN_TYPES for t in objects(props.get(rdf_type, ())))}
+    if spans is not None:
+        hidden.update(spans.iris[r] for r in spans.live_rows())
     # IRIs sort as their strings; key=str avoids rdflib's slower rich comparison
-    nodes = sorted((s for s, props in by_subject.items() if isinstance(s, URIRef) and rdf_type in props and s not in hidden), key=str)
+    nodes = sorted((s for s, props in indexed.items() if isinstance(s, URIRef) and rdf_type in props and s not in hidden), key=str)
     node_set = set(nodes)
     for n in nodes:
-        props = by_subject[n]
+        props = indexed[n]
         attrs: dict[str, str] = {"type": ";".join(sorted(qname(t) for t in objects(props[rdf_type]))), "label": _label_of(props, n)}
         lits = defaultdict(list)
         evidence = []
@@ -81,6 +87,10 @@ def _mirror_nodes(g: Graph, index: dict | None = None):
                 if isinstance(o, Literal):
                     lits[qname(p)].append(str(o))
                 elif o in hidden:
+                    r = spans.find(o) if spans is not None else None
+                    if r is not None:
+                        evidence.append((spans.start[r], spans.exact(r)))
+                        continue
                     sp = by_subject[o]
                     if oa_exact in sp:
                         st = objects(sp.get(oa_start, 0))[0]
@@ -99,7 +109,7 @@ def _mirror_nodes(g: Graph, index: dict | None = None):
         yield qname(n), attrs, edges
 
 
-def mirror(g: Graph, index: dict | None = None) -> tuple[list[tuple[str, dict[str, str]]], list[tuple[str, str, str]]]:
+def mirror(g: Graph, index: Mapping | None = None) -> tuple[list[tuple[str, dict[str, str]]], list[tuple[str, str, str]]]:
     """The mirror's rows: (node name, attributes) in IRI order and (source, target, predicate)
     edges, sorted (see :func:`_mirror_nodes`)."""
     rows, edges = [], []
@@ -144,7 +154,7 @@ def _xml_text(v: str) -> str:
 _EDGE_KEY = "e0"
 
 
-def write_graphml_to(fh, g: Graph, index: dict | None = None) -> None:
+def write_graphml_to(fh, g: Graph, index: Mapping | None = None) -> None:
     """GraphML of the mirror, streamed to the binary file ``fh`` (networkx's writer took a
     third of a large build, and a large graph's GraphML is never held in memory whole);
     ``networkx.read_graphml`` reads back exactly :func:`to_networkx`'s graph. Nodes come in
@@ -189,7 +199,7 @@ def write_graphml_to(fh, g: Graph, index: dict | None = None) -> None:
         fh.write(b"</graph>\n</graphml>\n")
 
 
-def write_graphml(g: Graph, index: dict | None = None) -> bytes:
+def write_graphml(g: Graph, index: Mapping | None = None) -> bytes:
     """:func:`write_graphml_to` into bytes."""
     buf = io.BytesIO()
     write_graphml_to(buf, g, index)

@@ -50,11 +50,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 from scipy import sparse
 
-from .build import plain
 from .enrich import EnrichContext, add_span, register
 from .hangrams import gram_keys, runs
 from .records import stable_id
-from .vocab import XR, XS, ontology_dir
+from .vocab import XR, XS, ontology_dir, plain
 
 # --- parameters (calibrated on tests/eval/themes_gold.tsv with bench/eval_themes.py) ----------
 

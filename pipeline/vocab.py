@@ -10,7 +10,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from rdflib import Graph, Namespace, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import (
     DCTERMS,
     OWL,
@@ -113,3 +113,38 @@ def bind_prefixes(g: Graph) -> Graph:
     for p, ns in PREFIXES.items():
         g.bind(p, ns, override=True, replace=True)
     return g
+
+
+# Literals are immutable: the short ones a corpus repeats (offsets, positions, ordinals,
+# units of measure, status words) are made once and shared, which saves both the time of
+# rdflib's Literal constructor and a hundred-odd bytes per triple.
+_SHARED_MAX = 500_000
+_INTS: dict[int, Literal] = {}
+_ZH: dict[str, Literal] = {}
+_PLAIN: dict[str, Literal] = {}
+
+
+def _shared(cache: dict, key, make) -> Literal:
+    lit = cache.get(key)
+    if lit is None:
+        lit = make()
+        if len(cache) < _SHARED_MAX:
+            cache[key] = lit
+    return lit
+
+
+def int_literal(n: int) -> Literal:
+    return _shared(_INTS, n, lambda: Literal(n))
+
+
+def zh(text: str) -> Literal:
+    if len(text) > 16:
+        return Literal(text, lang="zh")
+    return _shared(_ZH, text, lambda: Literal(text, lang="zh"))
+
+
+def plain(text: str) -> Literal:
+    """A plain (xsd:string) literal, shared when short."""
+    if len(text) > 16:
+        return Literal(text)
+    return _shared(_PLAIN, text, lambda: Literal(text))

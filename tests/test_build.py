@@ -185,7 +185,7 @@ def test_turtle_is_byte_identical_across_hash_seeds(tmp_path, sample_graph):
 def test_short_literals_are_shared_and_equal_to_fresh_ones():
     from rdflib import Literal
 
-    from pipeline.build import int_literal, plain, zh
+    from pipeline.vocab import int_literal, plain, zh
 
     assert int_literal(42) is int_literal(42) and int_literal(42) == Literal(42)
     assert zh("万元") is zh("万元") and zh("万元") == Literal("万元", lang="zh")

@@ -134,7 +134,7 @@ def test_outputs_do_not_depend_on_the_store(seed):
     assert serialize_turtle(lean) == serialize_turtle(ref)
     assert mirror(lean) == mirror(ref)
     idx_ref, idx_lean = subject_index(ref), subject_index(lean)
-    assert idx_lean is lean.store._spo  # the store's index, not a copy
+    assert idx_lean.indexed is lean.store._spo  # the store's index, not a copy
     assert {s: {p: sorted(objects(v)) for p, v in ps.items()} for s, ps in idx_lean.items()} == {
         s: {p: sorted(objects(v)) for p, v in ps.items()} for s, ps in idx_ref.items()
     }
@@ -144,3 +144,130 @@ def test_sparql_over_the_lean_store():
     ref, lean = _both([("add", (s, PREDICATES[1], o)) for s in SUBJECTS[:4] for o in OBJECTS[:4]])
     q = "SELECT ?s (COUNT(?o) AS ?n) WHERE { ?s <http://example.org/p> ?o } GROUP BY ?s ORDER BY ?s"
     assert [tuple(r) for r in lean.query(q)] == [tuple(r) for r in ref.query(q)]
+
+
+# --- the span table: rows that stand for five triples each ------------------------------------
+
+from pipeline.memstore import SPAN_PREDICATES  # noqa: E402
+from pipeline.vocab import OA, XS  # noqa: E402
+
+DOCS = [URIRef(f"{EX}doc0"), URIRef(f"{EX}doc1")]
+TEXTS = ["甲乙丙丁戊己庚", "子丑寅卯辰"]
+SPANS = [(URIRef(f"{EX}span-{i}"), d, s, e) for i, (d, s, e) in enumerate([(0, 0, 2), (0, 2, 4), (1, 0, 2), (0, 0, 3), (1, 1, 2)])]
+SPAN_OBJECTS = [XS.Span, DOCS[0], DOCS[1], Literal(0), Literal(2), Literal("2", datatype=XSD.long), Literal("甲乙"), Literal("甲乙", lang="zh"), Literal("子丑")]
+
+
+def _span_triples(i: int, exact: str | None = None) -> list[tuple]:
+    sp, d, s, e = SPANS[i]
+    exact = TEXTS[d][s:e] if exact is None else exact
+    return [(sp, RDF.type, XS.Span), (sp, XS.inDocument, DOCS[d]), (sp, OA.start, Literal(s)), (sp, OA.end, Literal(e)), (sp, OA.exact, Literal(exact))]
+
+
+def _with_spans(ops) -> tuple[Graph, BuildGraph]:
+    """rdflib's own store holding the triples, and a build graph holding the spans as rows."""
+    ref, lean = Graph(store="SimpleMemory"), BuildGraph()
+    for d, text in zip(DOCS, TEXTS):
+        lean.store.add_document(d, text)
+    for op, x in ops:
+        if op == "span":
+            i, exact = x
+            sp, d, s, e = SPANS[i]
+            for t in _span_triples(i, exact):
+                ref.add(t)
+            got = lean.store.add_span(sp, d, s, e, TEXTS[d][s:e] if exact is None else exact)
+            assert got == sp
+        else:
+            for g in (ref, lean):
+                g.add(x) if op == "add" else g.remove(x)
+    return ref, lean
+
+
+def _random_span_ops(seed: int, n: int = 80) -> list:
+    rnd = random.Random(seed)
+    subjects = [*SUBJECTS[:3], *(sp for sp, *_ in SPANS)]
+    predicates = [*PREDICATES, *SPAN_PREDICATES, XS.evidence]
+    objects_ = [*OBJECTS[:4], *SPAN_OBJECTS, *(sp for sp, *_ in SPANS)]
+    ops = []
+    for _ in range(n):
+        x = rnd.random()
+        if x < 0.3:
+            i = rnd.randrange(len(SPANS))
+            ops.append(("span", (i, "异文" if rnd.random() < 0.1 else None)))  # now and then an exact text of its own
+        elif x < 0.8:
+            ops.append(("add", (rnd.choice(subjects), rnd.choice(predicates), rnd.choice(objects_))))
+        else:
+            t = (rnd.choice(subjects), rnd.choice(predicates), rnd.choice(objects_))
+            ops.append(("remove", tuple(v if rnd.random() < 0.5 else None for v in t)))
+    return ops
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_span_rows_answer_every_pattern_like_rdflib(seed):
+    ref, lean = _with_spans(_random_span_ops(seed))
+    assert len(lean) == len(ref)
+    subjects = [None, *SUBJECTS[:3], *(sp for sp, *_ in SPANS)]
+    predicates = [None, *PREDICATES, *SPAN_PREDICATES, XS.evidence]
+    objects_ = [None, *OBJECTS[:4], *SPAN_OBJECTS]
+    for s, p, o in itertools.product(subjects, predicates, objects_):
+        got = list(lean.triples((s, p, o)))
+        assert sorted(got) == sorted(ref.triples((s, p, o))), (s, p, o)
+        assert len(got) == len(set(got))
+    for s, p in itertools.product(subjects[1:], predicates[1:]):
+        assert sorted(lean.objects(s, p)) == sorted(ref.objects(s, p)), (s, p)
+        if len(set(ref.objects(s, p))) == 1:
+            assert lean.value(s, p) == ref.value(s, p), (s, p)
+    assert serialize_turtle(lean) == serialize_turtle(ref)
+    assert mirror(lean) == mirror(ref)
+
+
+def test_span_rows_keep_the_order_of_their_triples():
+    """Spans added as the builder adds them (between the other nodes' triples; later passes add
+    spans as triples): every pattern a pass may scan gives rdflib's order."""
+    ops = [
+        ("add", (SUBJECTS[0], RDF.type, URIRef(f"{EX}C"))),
+        ("span", (0, None)),
+        ("add", (SUBJECTS[0], XS.evidence, SPANS[0][0])),
+        ("add", (SUBJECTS[1], RDF.type, URIRef(f"{EX}D"))),
+        ("span", (2, None)),
+        ("span", (1, None)),
+        ("add", (SUBJECTS[2], RDF.type, URIRef(f"{EX}C"))),
+        ("span", (4, None)),
+        *(("add", t) for t in _span_triples(3)),  # a pass's span: triples
+    ]
+    ref, lean = _with_spans(ops)
+    assert len(lean.store.spans.row) == 4
+    for p in [None, *SPAN_PREDICATES, XS.evidence]:
+        for o in [None, *SPAN_OBJECTS]:
+            if p is None and o is not None:
+                continue  # object-only patterns: same triples, order not promised
+            if p is None and o is None:
+                continue  # a full scan: the rows after the indexed subjects
+            assert list(lean.triples((None, p, o))) == list(ref.triples((None, p, o))), (p, o)
+    for sp, *_ in SPANS:
+        assert list(lean.triples((sp, None, None))) == list(ref.triples((sp, None, None)))
+
+
+def test_a_row_becomes_triples_when_touched():
+    ref, lean = _with_spans([("span", (0, None)), ("span", (1, None))])
+    sp = SPANS[0][0]
+    for g in (ref, lean):
+        g.add((sp, RDFS_COMMENT, Literal("注")))
+        g.remove((SPANS[1][0], OA.exact, None))
+    assert len(lean.store.spans.row) == 0 and lean.store.spans.live == 0
+    assert sorted(lean) == sorted(ref) and len(lean) == len(ref) == 10
+    assert lean.store.add_span(sp, 0, 0, 2, "甲乙") is sp  # already triples: nothing new
+    assert len(lean) == 10
+
+
+RDFS_COMMENT = URIRef("http://www.w3.org/2000/01/rdf-schema#comment")
+
+
+def test_evidence_check_reads_rows_and_triples_alike():
+    from pipeline.validate import check_evidence
+
+    ops = [("span", (0, None)), ("span", (2, "子")), *(("add", t) for t in _span_triples(3, "甲乙"))]
+    ref, lean = _with_spans(ops)
+    texts = {str(d): t for d, t in zip(DOCS, TEXTS)}
+    want = [(str(SPANS[2][0]), 0, 2), (str(SPANS[3][0]), 0, 3)]
+    assert check_evidence(ref, texts) == check_evidence(lean, texts) == want
+    assert lean.value(SPANS[2][0], OA.exact) == Literal("子")  # a row keeps an exact text of its own
