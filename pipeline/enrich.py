@@ -17,6 +17,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from .errors import Issue
+from .memstore import CompactMemory
 from .records import stable_id
 from .vocab import OA, XR, XS, int_literal
 
@@ -40,8 +41,12 @@ def doc_id_of(doc: URIRef) -> str:
 
 def add_span(g: Graph, doc: URIRef, start: int, end: int, text: str) -> URIRef:
     """The ``xs:Span`` node of ``text[start:end]`` in ``doc`` (created once; same IRI as the
-    build gives the same span)."""
+    build gives the same span): a row of the span table in a build graph, else triples."""
     sp = XR[stable_id("span", doc_id_of(doc), start, end)]
+    if isinstance(g.store, CompactMemory):
+        n = g.store.spans.doc_no.get(doc)
+        if n is not None:
+            return g.store.add_span(sp, n, start, end, text[start:end])
     if (sp, RDF.type, XS.Span) not in g:
         g.add((sp, RDF.type, XS.Span))
         g.add((sp, XS.inDocument, doc))

@@ -119,14 +119,17 @@ class SpanTable:
         self.end = array("q")
         self.docs: list[URIRef] = []
         self.texts: list[str] = []
+        self.doc_no: dict[URIRef, int] = {}
         self.exact_other: dict[int, str] = {}  # rows whose exact text is not the document's
         self.live = 0
         self.prefix = ""  # the common prefix of the rows' IRIs: most subjects fail it in C
 
     def add_document(self, doc: URIRef, text: str) -> int:
-        self.docs.append(doc)
-        self.texts.append(text)
-        return len(self.docs) - 1
+        n = self.doc_no.setdefault(doc, len(self.docs))
+        if n == len(self.docs):
+            self.docs.append(doc)
+            self.texts.append(text)
+        return n
 
     def append(self, iri: URIRef, doc: int, start: int, end: int, exact: str) -> None:
         n = len(self.iris)
@@ -272,13 +275,17 @@ class CompactMemory(SimpleMemory):
 
     def add_span(self, iri: URIRef, doc: int, start: int, end: int, exact: str) -> URIRef:
         """The span ``iri`` of document number ``doc`` (:meth:`add_document`): its five
-        triples, as a row of the span table. Returns the IRI object the store holds for it
-        (the one already there if the span is)."""
+        triples, as a row of the span table (as triples if its subject is already in the
+        indexes). A span already there is left as it is. Returns the IRI object the store
+        holds for it."""
         t = self.spans
         r = t.find(iri)
         if r is not None:
             return t.iris[r]
-        if iri in self._spo:  # already made of triples: it stays so
+        preds = self._spo.get(iri)
+        if preds is not None:  # already made of triples: it stays so
+            if _has(preds.get(_TYPE, {}), _SPAN):
+                return iri  # the span is there
             for triple in (
                 (iri, _TYPE, _SPAN), (iri, XS.inDocument, t.docs[doc]), (iri, OA.start, int_literal(start)),
                 (iri, OA.end, int_literal(end)), (iri, OA.exact, Literal(exact)),

@@ -325,20 +325,22 @@ def _anchor(text: str, ev: tuple[URIRef, int, int] | None, ctx: EnrichContext) -
 
 
 def _first_evidence(g: Graph, nodes: set) -> dict[URIRef, tuple[URIRef, int, int]]:
-    """:func:`pipeline.enrich.evidence_of` for many nodes at once (one pass over the spans)."""
+    """:func:`pipeline.enrich.evidence_of` for many nodes at once (one pass over the evidence
+    triples; a build graph answers the spans' values from its span table)."""
     from .vocab import OA
 
     wanted: dict[URIRef, list[URIRef]] = defaultdict(list)
     for node, sp in g.subject_objects(XS.evidence):
         if node in nodes:
             wanted[node].append(sp)
-    spans = {sp for sps in wanted.values() for sp in sps}
-    doc = {s: o for s, o in g.subject_objects(XS.inDocument) if s in spans}
-    start = {s: int(o) for s, o in g.subject_objects(OA.start) if s in spans}
-    end = {s: int(o) for s, o in g.subject_objects(OA.end) if s in spans}
     out = {}
+    value = g.value
     for node, sps in wanted.items():
-        cands = [(start[sp], end[sp], doc[sp]) for sp in sps if sp in doc and sp in start and sp in end]
+        cands = []
+        for sp in sps:
+            d, s, e = value(sp, XS.inDocument), value(sp, OA.start), value(sp, OA.end)
+            if d is not None and s is not None and e is not None:
+                cands.append((int(s), int(e), d))
         if cands:
             s, e, d = min(cands, key=lambda c: (c[0], c[1], str(c[2])))
             out[node] = (d, s, e)
