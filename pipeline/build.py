@@ -412,17 +412,22 @@ class _TurtleWriter:
         # the span table's rows are written from their columns (see span_row)
         spans = by_subject.spans if isinstance(by_subject, SubjectIndex) else None
         indexed = by_subject.indexed if spans is not None else by_subject
-        span_heads = sorted((*pred(p), k) for k, p in enumerate(SPAN_PREDICATES))
+        span_heads = [(head_p, col) for _, head_p, col in sorted((*pred(p), k) for k, p in enumerate(SPAN_PREDICATES))]
+        span_type = term(XS.Span)
+        doc_terms = [iri(d) for d in spans.docs] if spans is not None else []
+        offsets: dict[int, str] = {}  # offset -> its term
+
+        def offset(n: int) -> str:
+            got = offsets.get(n)
+            if got is None:
+                got = offsets[n] = term(int_literal(n))
+            return got
 
         def span_row(s) -> str:
             r = spans.row[s]
-            parts = []
-            for _, head_p, col in span_heads:
-                if col == 4:  # a plain literal: what term() writes for it
-                    parts.append(head_p + '"' + _escape(spans.exact(r)) + '"')
-                else:
-                    parts.append(head_p + term(spans.value(r, col)))
-            return iri(s) + " " + " ;\n    ".join(parts) + " .\n"
+            # the columns' terms, as term() writes them (the exact text is a plain literal)
+            vals = (span_type, doc_terms[spans.doc[r]], offset(spans.start[r]), offset(spans.end[r]), '"' + _escape(spans.exact(r)) + '"')
+            return iri(s) + " " + " ;\n    ".join([head_p + vals[col] for head_p, col in span_heads]) + " .\n"
 
         block: list[str] = []
         sep = b"\n"  # a blank line after the prefixes and between blocks; the last block ends the file

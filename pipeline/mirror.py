@@ -65,6 +65,7 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
     attributes, resource-valued properties edges."""
     by_subject = index if index is not None else subject_index(g)
     rdf_type, oa_exact, oa_start = RDF.type, OA.exact, OA.start
+    type_s = str(rdf_type)
     # the span table's rows (xs:Span, hidden: never nodes) are read from their columns
     spans = by_subject.spans if isinstance(by_subject, SubjectIndex) and XS.Span in HIDDEN_TYPES else None
     indexed = by_subject.indexed if spans is not None else by_subject
@@ -80,8 +81,9 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
         lits = defaultdict(list)
         evidence = []
         edges = []
-        for p in sorted(props, key=str):
-            if p == rdf_type:
+        # predicates compared as exact strs (URIRef.__eq__ is a Python call per predicate)
+        for ps, p in sorted([(str(p), p) for p in props]):
+            if ps == type_s:
                 continue
             for o in objects(props[p]):
                 if isinstance(o, Literal):
