@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS as _DCTERMS
@@ -31,6 +31,7 @@ from .vocab import (
     XS,
     bind_prefixes,
     closed,
+    decimal_literal,
     int_literal,
     plain,
     zh,
@@ -58,12 +59,21 @@ class GraphBuilder:
         self.g = bind_prefixes(BuildGraph())
         self.spans: dict[str, URIRef] = {}  # span id -> its IRI, as the store holds it
         self.doc_no: dict[str, int] = {}  # document id -> its number in the span table
+        self._refs: dict[str, URIRef] = {}  # see ref()
         # straight into the store: every term here is made by this class, so rdflib's
         # per-triple checks in Graph.add (a fifth of this stage) have nothing to catch
         self._store_add = self.g.store.add
 
     def add(self, s, p, o) -> None:
         self._store_add((s, p, o))
+
+    def ref(self, rec_id: str) -> URIRef:
+        """The IRI of a node that others refer to (document, bulletin, section, category,
+        unit, policy, person): one object however often it is referred to."""
+        got = self._refs.get(rec_id)
+        if got is None:
+            got = self._refs[rec_id] = iri(rec_id)
+        return got
 
     def evidence(self, node: URIRef, span: Span | None, prop=XS.evidence) -> None:
         """``node prop span``, and the span's own triples the first time (a row of the
@@ -102,7 +112,7 @@ class GraphBuilder:
     # nodes ---------------------------------------------------------------------------------
 
     def source_document(self, doc) -> None:
-        d = iri(doc.id)
+        d = self.ref(doc.id)
         self.doc_no[doc.id] = self.g.store.add_document(d, doc.text)
         self.add(d, RDF.type, XS.SourceDocument)
         self.add(d, DCTERMS.source, Literal(doc.path))
@@ -113,7 +123,7 @@ class GraphBuilder:
             self.add(d, XS.textFile, Literal(doc.text_file_name))
 
     def unit(self, uid: str, u) -> None:
-        n = iri(uid)
+        n = self.ref(uid)
         self.add(n, RDF.type, XS.Unit)
         self.add(n, SKOS.prefLabel, zh(u.label))
         self.add(n, RDFS.label, zh(u.label))
@@ -125,7 +135,7 @@ class GraphBuilder:
             self.evidence(n, sp)
 
     def policy(self, pid: str, p) -> None:
-        n = iri(pid)
+        n = self.ref(pid)
         self.add(n, RDF.type, XS.Policy if p.cls == "Policy" else XS.CitedWork)
         self.add(n, RDFS.label, zh(p.label))
         for alt in p.alt_labels:
@@ -140,22 +150,22 @@ class GraphBuilder:
             self.evidence(n, m.span)
 
     def person(self, person) -> None:
-        n = iri(person.id)
+        n = self.ref(person.id)
         self.add(n, RDF.type, XS.Person)
         self.add(n, RDFS.label, zh(person.name))
         for role, _role_span in person.roles:
             self.add(n, XS.role, zh(role))
         if person.unit_id:
-            self.add(n, ORG.memberOf, iri(person.unit_id))
+            self.add(n, ORG.memberOf, self.ref(person.unit_id))
         for b in sorted(person.leads):
-            self.add(n, XS.leads, iri(b))
+            self.add(n, XS.leads, self.ref(b))
         for sp in person.spans:
             self.evidence(n, sp)
         for _role, role_span in person.roles:
             self.evidence(n, role_span)
 
     def bulletin(self, b: BulletinRec, source: str) -> URIRef:
-        n = iri(b.id)
+        n = self.ref(b.id)
         self.add(n, RDF.type, XS.Bulletin)
         self.add(n, DCTERMS.title, zh(b.title))
         self.add(n, RDFS.label, zh((b.attachment + " " if b.attachment else "") + short(b.issuer or b.title, 30)))
@@ -167,10 +177,10 @@ class GraphBuilder:
             self.add(n, XS.attachmentLabel, zh(b.attachment))
         publisher = self.linked.issuer_ref.get(b.id)
         if publisher:
-            self.add(n, DCTERMS.publisher, iri(publisher))
+            self.add(n, DCTERMS.publisher, self.ref(publisher))
         self.evidence(n, b.title_span)
         for i, sec in enumerate(b.sections):
-            s = iri(stable_id("section", b.id, i))
+            s = self.ref(stable_id("section", b.id, i))
             self.add(s, RDF.type, XS.Section)
             self.add(s, RDFS.label, zh(sec.title))
             self.add(s, XS.ordinal, zh(sec.ordinal))
@@ -179,7 +189,7 @@ class GraphBuilder:
             self.add(s, XS.position, int_literal(i))
             self.evidence(s, sec.span)
         for i, c in enumerate(b.categories):
-            cn = iri(c.id)
+            cn = self.ref(c.id)
             self.add(cn, RDF.type, XS.FeedbackCategory)
             self.add(cn, RDFS.label, zh(c.label))
             self.add(cn, XS.ordinal, zh(c.ordinal))
@@ -216,16 +226,16 @@ class GraphBuilder:
         if ins.feedback:
             self.add(n, XS.feedbackDate, Literal(ins.feedback, datatype=XSD.date))
         if b.id in self.linked.inspected_ref:
-            self.add(n, XS.inspectedUnit, iri(self.linked.inspected_ref[b.id]))
+            self.add(n, XS.inspectedUnit, self.ref(self.linked.inspected_ref[b.id]))
         if b.id in self.linked.feedback_ref:
-            self.add(n, XS.feedbackTo, iri(self.linked.feedback_ref[b.id]))
+            self.add(n, XS.feedbackTo, self.ref(self.linked.feedback_ref[b.id]))
         self.evidence(n, ins.span)
-        self.add(iri(b.id), XS.reportsOn, n)
+        self.add(self.ref(b.id), XS.reportsOn, n)
         return n
 
     def items(self, e, insp: URIRef | None) -> None:
         b = e.bulletin
-        bn = iri(b.id)
+        bn = self.ref(b.id)
         link = self.linked
         by_owner_fig: dict[str, list] = {}
         for f in e.figures:
@@ -234,7 +244,7 @@ class GraphBuilder:
         for m in e.policies:
             by_owner_pol.setdefault(m.owner, []).append(m)
         for m in by_owner_pol.get(b.id, []):
-            self.add(bn, XS.mentions, iri(link.policy_ref[(m.span.doc_id, m.span.start)]))
+            self.add(bn, XS.mentions, self.ref(link.policy_ref[(m.span.doc_id, m.span.start)]))
         concerns: dict[str, list] = {}
         for u in e.units:
             if u.role in ("concerns", "self"):
@@ -248,9 +258,9 @@ class GraphBuilder:
             self.add(pn, XS.position, int_literal(pos))
             self.add(pn, XS.inBulletin, bn)
             if 0 <= p.section < len(b.sections):
-                self.add(pn, XS.inSection, iri(stable_id("section", b.id, p.section)))
+                self.add(pn, XS.inSection, self.ref(stable_id("section", b.id, p.section)))
             if p.category_id:
-                self.add(pn, XS.inCategory, iri(p.category_id))
+                self.add(pn, XS.inCategory, self.ref(p.category_id))
             if insp is not None:
                 self.add(pn, XS.raisedIn, insp)
             self.add(pn, XS.status, XS[p.status.key])
@@ -262,11 +272,11 @@ class GraphBuilder:
             for u in concerns.get(p.id, []):
                 uid = link.unit_ref.get((u.owner, u.name))
                 if uid:
-                    self.add(pn, XS.concernsUnit, iri(uid))
+                    self.add(pn, XS.concernsUnit, self.ref(uid))
             for f in by_owner_fig.get(p.id, []):
                 self.figure(pn, f)
             for m in by_owner_pol.get(p.id, []):
-                self.add(pn, XS.mentions, iri(link.policy_ref[(m.span.doc_id, m.span.start)]))
+                self.add(pn, XS.mentions, self.ref(link.policy_ref[(m.span.doc_id, m.span.start)]))
             part_ids = {}
             for part in p.parts:
                 qn = iri(part.id)
@@ -292,7 +302,7 @@ class GraphBuilder:
                     pid = link.policy_ref[(pm.span.doc_id, pm.span.start)]
                     cls = link.policies[pid].cls
                     prop = XS.establishes if (pm.relation == "establishes" and cls == "Policy") else XS.cites
-                    self.add(mn, prop, iri(pid))
+                    self.add(mn, prop, self.ref(pid))
                 for f in by_owner_fig.get(m.id, []):
                     self.figure(mn, f)
 
@@ -300,7 +310,7 @@ class GraphBuilder:
         """The bulletin's own summary: the figures of its opening (xs:hasFigure), the total of
         problems it reports (xs:reportedCount) and each reported count that the problems found
         do not bear out (xs:countMismatch, the W031/W033/W034 message)."""
-        bn = iri(e.bulletin.id)
+        bn = self.ref(e.bulletin.id)
         for f in e.figures:
             if f.owner == e.bulletin.id:
                 self.figure(bn, f)
@@ -316,7 +326,7 @@ class GraphBuilder:
         self.add(owner, XS.hasFigure, n)
         self.add(n, RDF.type, XS.Figure)
         try:
-            self.add(n, RDF.value, Literal(Decimal(f.value), datatype=XSD.decimal))
+            self.add(n, RDF.value, decimal_literal(f.value))
         except InvalidOperation:
             pass
         self.add(n, XS.unitOfMeasure, zh(f.unit))
@@ -355,10 +365,21 @@ class _TurtleWriter:
 
     def __init__(self, prefixes: dict[str, str]):
         self.prefixes = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
-        self.cache: dict[URIRef, str] = {}
+        self.cache: dict[str, str] = {}
+        # The build's own resources (xr:, millions of them, each written once or twice) are
+        # not cached: the cache of every IRI was the build's peak memory at 10,000
+        # bulletins (+2.5 GB). Their prefixed name is the first match of the loop in iri()
+        # unless a longer namespace extends XR (then everything goes through the loop).
+        own = [p for p, ns in prefixes.items() if ns == _XR]
+        longer = any(ns != _XR and ns.startswith(_XR) for ns in prefixes.values())
+        self.own = (_XR, own[0] + ":") if own and not longer else None
 
     def iri(self, u: URIRef) -> str:
         s = str(u)  # an exact str: the cache compares keys in C, not with URIRef.__eq__
+        if self.own is not None and s.startswith(self.own[0]):
+            local = s[len(self.own[0]) :]
+            if _PNAME_LOCAL.match(local):
+                return self.own[1] + local
         got = self.cache.get(s)
         if got is None:
             got = f"<{s}>"
@@ -435,16 +456,16 @@ class _TurtleWriter:
             preds = indexed.get(s)
             if preds is None:
                 block.append(span_row(s))
-                continue
-            parts = []
-            for key, head_p, p in sorted((*pred(p), p) for p in preds):
-                objs = preds[p]
-                if type(objs) is not dict:
-                    text = term(objs)
-                else:
-                    text = ", ".join(term(o) for o in sorted(objs, key=order))
-                parts.append(head_p + text)
-            block.append(term(s) + " " + " ;\n    ".join(parts) + " .\n")
+            else:
+                parts = []
+                for key, head_p, p in sorted((*pred(p), p) for p in preds):
+                    objs = preds[p]
+                    if type(objs) is not dict:
+                        text = term(objs)
+                    else:
+                        text = ", ".join(term(o) for o in sorted(objs, key=order))
+                    parts.append(head_p + text)
+                block.append(term(s) + " " + " ;\n    ".join(parts) + " .\n")
             if len(block) >= 2000:
                 fh.write(sep + "\n".join(block).encode("utf-8"))
                 block.clear()

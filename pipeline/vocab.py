@@ -6,6 +6,7 @@ of minting a wrong IRI (as rdflib's ``ClosedNamespace`` does for its built-in vo
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -120,6 +121,7 @@ def bind_prefixes(g: Graph) -> Graph:
 # rdflib's Literal constructor and a hundred-odd bytes per triple.
 _SHARED_MAX = 500_000
 _INTS: dict[int, Literal] = {}
+_DECIMALS: dict[str, Literal] = {}
 _ZH: dict[str, Literal] = {}
 _PLAIN: dict[str, Literal] = {}
 
@@ -135,6 +137,12 @@ def _shared(cache: dict, key, make) -> Literal:
 
 def int_literal(n: int) -> Literal:
     return _shared(_INTS, n, lambda: Literal(n))
+
+
+def decimal_literal(text: str) -> Literal:
+    """``text`` as an xsd:decimal literal, shared (figures repeat their values: 1, 3, 12.5 …);
+    ``decimal.InvalidOperation`` when it is not a number."""
+    return _shared(_DECIMALS, text, lambda: Literal(Decimal(text), datatype=XSD.decimal))
 
 
 def zh(text: str) -> Literal:
