@@ -11,8 +11,8 @@ subject): ``spo[s][p] = o`` or ``{o1: None, o2: None, …}``, ``pos[p][o] = s`` 
 (a build uses ~80 predicates). Iteration follows insertion order, like ``SimpleMemory``, so a
 pass that happens to depend on order sees the same order in both.
 
-The builder's evidence spans are rows of a :class:`SpanTable` instead: the store answers
-every pattern from both.
+Evidence spans added with :meth:`CompactMemory.add_span` (the builder's and the passes') are
+rows of a :class:`SpanTable` instead: the store answers every pattern from both.
 
 Only what a plain :class:`rdflib.Graph` needs is implemented (no contexts, no quoted
 graphs); SPARQL over it goes through rdflib's generic evaluator as with any store.
@@ -98,8 +98,9 @@ _TYPE, _SPAN = RDF.type, XS.Span
 
 
 class SpanTable:
-    """Evidence spans as rows instead of triples: each ``xs:Span`` of the builder is its
-    IRI, its document's number, start and end (``array`` columns), standing for the five
+    """Evidence spans as rows instead of triples: each ``xs:Span`` added with
+    :meth:`CompactMemory.add_span` is its IRI, its document's number, start and end
+    (``array`` columns), standing for the five
     triples ``a xs:Span``, ``xs:inDocument``, ``oa:start``, ``oa:end`` and ``oa:exact``.
     The exact text is the document's text between the offsets (what the evidence
     round-trip guarantees), so it is not stored at all unless it differs.
@@ -197,8 +198,8 @@ class SpanTable:
         if col == 0:
             return list(self.live_rows()) if o == _SPAN else []
         if col == 1:
-            want = [k for k, d in enumerate(self.docs) if d == o]
-            return [r for r, d in enumerate(self.doc) if d in want] if want else []
+            k = self.doc_no.get(o)
+            return [r for r, d in enumerate(self.doc) if d == k] if k is not None else []
         if not isinstance(o, Literal):
             return []
         if col in (2, 3):
