@@ -378,6 +378,16 @@ def test_similarity_space_fitted_a_chunk_at_a_time_is_the_same(built, monkeypatc
         for a, b in ((part.problems, whole.problems), (part.profiles, whole.profiles)):
             assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
             assert np.array_equal(a.data, b.data)  # bit for bit, not approximately
+    # only some rows weighed (as similarity_candidates asks): the same model, and those rows'
+    # vectors bit for bit, in increasing row order, for any chunk size
+    rows = sorted(set(range(0, len(problems), 3)) | {len(problems) - 1})
+    for size in (7, 50, 10_000):
+        monkeypatch.setattr(T, "FIT_CHUNK", size)
+        some = T.SimilaritySpace.fit(statements, measures, themes, rows)
+        assert np.array_equal(some.model.idf, whole.model.idf)
+        want = whole.problems.take(rows)
+        assert np.array_equal(some.problems.indptr, want.indptr) and np.array_equal(some.problems.indices, want.indices)
+        assert np.array_equal(some.problems.data, want.data)
     # and the model is the one fitted on every occurrence at once (the former single pass)
     n = len(statements)
     profiles = ["\n".join(t.labels) + "\n" + t.definition for t in themes if not t.group]
