@@ -687,6 +687,13 @@ def theme_scores(
     return out
 
 
+def _selected(sel: np.ndarray, dids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (document, key) occurrences of the documents ``sel`` marks, the documents numbered
+    in order among them."""
+    mine = sel[dids]
+    return (np.cumsum(sel) - 1)[dids[mine]], keys[mine]
+
+
 @dataclass
 class SimilaritySpace:
     """The vectors the similarity step compares, fitted on one corpus.
@@ -743,8 +750,7 @@ class SimilaritySpace:
             m = b - a
             if wanted is not None:  # the wanted rows only, numbered in order
                 sel = wanted[a:b]
-                new = np.cumsum(sel) - 1
-                (ds, ks), (dm, km) = ((new[d[sel[d]]], k[sel[d]]) for d, k in ((ds, ks), (dm, km)))
+                (ds, ks), (dm, km) = _selected(sel, ds, ks), _selected(sel, dm, km)
                 m = int(sel.sum())
             vec_parts.append(blend(model.weigh(ds, ks, m), model.weigh(dm, km, m), MEASURE_WEIGHT))
         vecs = SparseRows.vstack(vec_parts) if vec_parts else model.weigh(np.zeros(0, np.int64), np.zeros(0, np.int64), 0)
