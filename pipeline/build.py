@@ -22,7 +22,7 @@ from rdflib.namespace import XSD as _XSD
 
 from .extract import count_checks
 from .link import Linked
-from .memstore import SPAN_PREDICATES, BuildGraph, CompactMemory, SubjectIndex
+from .memstore import SPAN_PREDICATES, BuildGraph, CompactMemory, split_index
 from .records import BulletinRec, Span, stable_id
 from .vocab import (
     ORG,
@@ -431,8 +431,7 @@ class _TurtleWriter:
             return got
 
         # the span table's rows are written from their columns (see span_row)
-        spans = by_subject.spans if isinstance(by_subject, SubjectIndex) else None
-        indexed = by_subject.indexed if spans is not None else by_subject
+        indexed, spans = split_index(by_subject)
         span_heads = [(head_p, col) for _, head_p, col in sorted((*pred(p), k) for k, p in enumerate(SPAN_PREDICATES))]
         span_type = term(XS.Span)
         doc_terms = [iri(d) for d in spans.docs] if spans is not None else []

@@ -498,6 +498,14 @@ class SubjectIndex(Mapping):
             yield t.iris[r], t.preds(r)
 
 
+def split_index(index: Mapping) -> tuple[Mapping, SpanTable | None]:
+    """(the subjects in the indexes, the span table) of a :class:`SubjectIndex`, for readers
+    that take the rows from their columns; ``(index, None)`` for any other index."""
+    if isinstance(index, SubjectIndex):
+        return index.indexed, index.spans
+    return index, None
+
+
 class BuildGraph(Graph):
     """An rdflib ``Graph`` on a :class:`CompactMemory`, whose ``objects`` and ``value`` for a
     given subject and predicate read the store's s→p→o index (or span table) directly.

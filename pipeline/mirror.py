@@ -19,7 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .build import subject_index
-from .memstore import SubjectIndex, objects
+from .memstore import objects, split_index
 from .vocab import OA, PREFIXES, STATUS_ZH, XS
 
 HIDDEN_TYPES = {XS.Span}
@@ -67,8 +67,7 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
     rdf_type, oa_exact, oa_start = RDF.type, OA.exact, OA.start
     type_s = str(rdf_type)
     # the span table's rows (xs:Span, hidden: never nodes) are read from their columns
-    spans = by_subject.spans if isinstance(by_subject, SubjectIndex) and XS.Span in HIDDEN_TYPES else None
-    indexed = by_subject.indexed if spans is not None else by_subject
+    indexed, spans = split_index(by_subject) if XS.Span in HIDDEN_TYPES else (by_subject, None)
     hidden = {s for s, props in indexed.items() if any(t in HIDDEN_TYPES for t in objects(props.get(rdf_type, ())))}
     if spans is not None:
         hidden.update(spans.iris[r] for r in spans.live_rows())
