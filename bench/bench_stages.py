@@ -62,12 +62,14 @@ def run_stages(corpus: Path, out: Path) -> list[dict]:
         states = process_all(paths, {"max_bytes": 200_000_000})
         mark("ingest + segment + extract")
         good = [s for s in states if s.outcome == "ok"]
-        linked = link([DocumentResult(s.source, tuple(s.extractions), tuple(s.issues)) for s in good])
-        mark("link")
-        g = build_graph(linked)
-        del linked
+        results = [DocumentResult(s.source, tuple(s.extractions), tuple(s.issues)) for s in good]
         for s in good:
             s.release_records()
+        linked = link(results)
+        del results
+        mark("link")
+        g = build_graph(linked, consume=True)  # as a build does: records freed as they go
+        del linked
         mark("rdflib graph")
         ctx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good})
         load_passes()

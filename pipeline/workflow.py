@@ -62,8 +62,10 @@ class DocState:
         return self.sizes[1] if self.sizes else sum(len(e.bulletin.problems) for e in self.extractions)
 
     def release_records(self) -> None:
-        """Drop the extracted records once the graph holds them (the run report keeps their
-        counts): 10,000 documents' records are ~1.7 GB that the corpus passes never read."""
+        """Drop this state's references to the extracted records, keeping their counts for the
+        run report: 10,000 documents' records are ~1.6 GB that the corpus passes never read.
+        A build does this before the graph stage, which then frees each document's records
+        once its triples are in (``build_graph(consume=True)``)."""
         self.sizes = (self.n_bulletins, self.n_problems)
         self.bulletins, self.extractions = [], []
 
@@ -435,11 +437,13 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
         options.setdefault("decisions_display", ingest.display_path(Path(options["decisions"])))
     good = [s for s in states if s.outcome == "ok"]
     results = [DocumentResult(s.source, tuple(s.extractions), tuple(s.issues)) for s in good]
-    graph = build_graph(link(results))
-    del results
-    if not keep_records:
+    if not keep_records:  # the graph takes each document's records in turn (build_graph)
         for s in good:
             s.release_records()
+    linked = link(results)
+    del results
+    graph = build_graph(linked, consume=True)
+    del linked
     report = RunReport(states, graph)
     report.cache = {"hits": cache.hits, "misses": cache.misses}
     ectx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good}, options=options)

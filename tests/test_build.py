@@ -211,3 +211,26 @@ def test_closed_terms_are_made_once_and_refuse_misspellings():
         XS.Problm  # noqa: B018
     with pytest.raises(AttributeError):
         dc.titel  # noqa: B018
+
+
+def test_a_consuming_build_frees_each_documents_records(sample_doc, sample_graph):
+    """``build_graph(consume=True)`` (what a build runs) makes the same graph and leaves no
+    reference to the extraction records behind, so that they can be freed as it goes."""
+    import gc
+    import weakref
+
+    from pipeline.build import build_graph
+    from pipeline.extract import extract
+    from pipeline.link import link
+    from pipeline.records import DocumentResult
+    from pipeline.segment import segment
+
+    extractions, _ = extract(sample_doc, segment(sample_doc)[0])
+    watched = [weakref.ref(e) for e in extractions] + [weakref.ref(extractions[0].bulletin.problems[0])]
+    linked = link([DocumentResult(sample_doc, tuple(extractions), ())])
+    del extractions
+    g = build_graph(linked, consume=True)
+    gc.collect()
+    assert [r() for r in watched] == [None] * len(watched)
+    assert [(r.source, r.extractions) for r in linked.results] == [(sample_doc, ())]
+    assert serialize_turtle(g) == serialize_turtle(sample_graph)
