@@ -20,17 +20,21 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .build import subject_index
 from .memstore import objects, split_index
-from .vocab import OA, PREFIXES, STATUS_ZH, XS
+from .vocab import OA, PREFIXES, STATUS_ZH, XR_URI, XS
 
 HIDDEN_TYPES = {XS.Span}
 
 
 _BY_LENGTH = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+_XR_LEN = len(XR_URI)
+assert PREFIXES["xr"] == XR_URI and not any(ns != XR_URI and ns.startswith(XR_URI) for _, ns in _BY_LENGTH)
 _QNAMES: dict[str, str] = {}
 
 
 def qname(term: URIRef) -> str:
     s = str(term)
+    if s.startswith(XR_URI):  # every instance node: no other namespace begins with it
+        return "xr:" + s[_XR_LEN:]
     got = _QNAMES.get(s)
     if got is None:
         got = s
@@ -146,10 +150,20 @@ _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"
 _XML_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"})
 
 
+_XML_TEXT_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
+
+
 def _xml_text(v: str) -> str:
+    if not _XML_TEXT_SPECIAL.search(v):  # most values: one C scan (translate is a lookup per character)
+        return v
     if _XML_INVALID.search(v):
         v = _XML_INVALID.sub("", v)
     return v.translate(_XML_TEXT)
+
+
+def _xml_attr(v: str) -> str:
+    return v.translate(_XML_ATTR) if _XML_ATTR_SPECIAL.search(v) else v
 
 
 _EDGE_KEY = "e0"
@@ -174,13 +188,13 @@ def write_graphml_to(fh, g: Graph, index: Mapping | None = None) -> None:
                 if k not in keys:
                     keys[k] = f"d{len(keys)}"
             data = "".join(f'\n  <data key="{keys[k]}">{_xml_text(v)}</data>' for k, v in attrs.items())
-            na = name.translate(_XML_ATTR)
+            na = _xml_attr(name)
             nodes_out.append(f'<node id="{na}">{data}\n</node>\n')
             for o, p in out:
                 tail = edge_tail.get(p)
                 if tail is None:  # a few dozen predicates: their markup is made once
                     tail = edge_tail[p] = f'" id="{p.translate(_XML_ATTR)}">\n  <data key="{_EDGE_KEY}">{_xml_text(p)}</data>\n</edge>\n'
-                edges_out.append(f'<edge source="{na}" target="{o.translate(_XML_ATTR)}{tail}')
+                edges_out.append(f'<edge source="{na}" target="{_xml_attr(o)}{tail}')
             if len(nodes_out) >= 2000:
                 node_fh.write("".join(nodes_out).encode("utf-8"))
                 edge_fh.write("".join(edges_out).encode("utf-8"))
