@@ -227,6 +227,7 @@ def figures(text: str) -> frozenset[str]:
 # texts whose n-grams are found in one numpy pass: 20,000 made this pass the peak of a
 # 1,000-bulletin build (+290 MiB) and was slower (7.1 s against 6.2 s for 5,000)
 FEATURE_CHUNK = 5_000
+_EXPAND = 1 << 20  # candidate postings expanded at a time
 
 
 def _idf(df: int, n: int) -> float:
@@ -398,8 +399,9 @@ class Scorer:
         Each problem probes an inverted index of its group(s) with its own keys, so a pair is
         found when *either* side's rarest n-grams occur in the other (a key list of fixed length
         per problem, postings longer than ``df_cap`` skipped: linear in the corpus size).
-        Keys are :meth:`key_ids`. The index is a sorted array of (group, key) codes probed with
-        ``searchsorted``, not a dict of tuples (10,000 bulletins: the pass's peak 10.9 → 9.1 GB).
+        Keys are :meth:`key_ids`. The index is a sorted array of (group, key, item) codes probed
+        with ``searchsorted``, not a dict of tuples (10,000 bulletins: the pass's peak 10.9 →
+        9.1 GB), one scope column at a time (its transient at 10,000: ~1.0 → ~0.6 GB).
         """
         n = len(self.items)
         if n < 2:
@@ -407,48 +409,58 @@ class Scorer:
         nt = len(self.text.grams)
         space = nt + len(self.measures.grams)  # the key space of key_ids
         keys = [self.key_ids(i) for i in range(n)]
+        q_item = np.repeat(np.arange(n, dtype=np.int64), np.fromiter(map(len, keys), np.int64, n))
+        q_key = np.concatenate(keys)
+        del keys
         wanted = np.zeros(space, dtype=bool)
-        for ks in keys:
-            wanted[ks] = True
+        wanted[q_key] = True
         gid: dict[str, int] = {}
         groups = np.array([[gid.setdefault(g, len(gid)) for g in scope_groups(it)] for it in self.items], dtype=np.int64)
         bulletin: dict[str, int] = {}
         bul = np.array([bulletin.setdefault(it.bulletin, len(bulletin)) for it in self.items], dtype=np.int64)
-
-        def entries(per_item: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-            """(group * space + key, item) for every key of every item in each of its groups."""
-            lens = np.array([len(a) for a in per_item], dtype=np.int64)
-            item = np.repeat(np.arange(n, dtype=np.int64), lens)
-            key = np.concatenate(per_item) if lens.sum() else np.zeros(0, np.int64)
-            cols = [groups[item, c] * space + key for c in range(groups.shape[1])]
-            return np.concatenate(cols), np.tile(item, groups.shape[1])
-
-        held = []
-        for i in range(n):
-            t, m = self.text.ids[i].astype(np.int64), self.measures.ids[i].astype(np.int64) + nt
-            held.append(np.concatenate([t[wanted[t]], m[wanted[m]]]))
-        post_key, post_item = entries(held)
-        del held
-        order = np.argsort(post_key, kind="stable")
-        post_key, post_item = post_key[order], post_item[order]
-        q_key, q_item = entries(keys)
-        lo = np.searchsorted(post_key, q_key, side="left")
-        length = np.searchsorted(post_key, q_key, side="right") - lo
-        keep = (length > 0) & (length <= self.params.df_cap)
-        q_item, lo, length = q_item[keep], lo[keep], length[keep]
-        if not len(q_item):
-            return []
-        # the postings of the queries, expanded ~4M entries at a time (bounded memory)
-        ends = np.cumsum(length)
-        cuts = np.searchsorted(ends, np.arange(1 << 22, int(ends[-1]), 1 << 22), side="right")
+        # the postings: each item's features that are some item's key, found on the spaces'
+        # int32 ids of all items at once (not per item: 180,000 small arrays)
+        p_key, p_item = [], []
+        for sp, shift in ((self.text, 0), (self.measures, nt)):
+            flat = np.concatenate(sp.ids)
+            kept = np.flatnonzero(wanted[shift : shift + len(sp.grams)][flat])
+            p_key.append(flat[kept].astype(np.int64) + shift)
+            del flat
+            ends = np.cumsum(np.fromiter(map(len, sp.ids), np.int64, n))
+            p_item.append(np.searchsorted(ends, kept, side="right"))  # the item of each
+            del kept, ends
+        post_key, post_item = np.concatenate(p_key), np.concatenate(p_item)
+        del p_key, p_item
+        if len(gid) * space * n >= 2**63:
+            raise OverflowError(f"same-issue blocking: {n:,} problems in {len(gid):,} groups overflow its 64-bit codes")
         codes = []
-        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(q_item)]):
-            ln = length[a:b]
-            at = np.repeat(lo[a:b] - np.cumsum(ln) + ln, ln) + np.arange(int(ln.sum()))
-            i, j = np.repeat(q_item[a:b], ln), post_item[at]
-            ok = bul[i] != bul[j]
-            i, j = i[ok], j[ok]
-            codes.append(np.unique(np.minimum(i, j) * n + np.maximum(i, j)))
+        for c in range(groups.shape[1]):  # one scope column at a time (half the postings)
+            # a posting is one sorted code: (group, key) then item, as a stable sort by
+            # (group, key) would order them; a key's postings are the codes in
+            # [(group, key) * n, (group, key) * n + n)
+            post = (groups[post_item, c] * space + post_key) * n + post_item
+            post.sort()
+            qk = groups[q_item, c] * space + q_key
+            lo = np.searchsorted(post, qk * n, side="left")
+            length = np.searchsorted(post, qk * n + n, side="left") - lo
+            del qk
+            keep = (length > 0) & (length <= self.params.df_cap)
+            qi, lo, length = q_item[keep], lo[keep], length[keep]
+            if not len(qi):
+                continue
+            # the postings of the queries, expanded ~1M entries at a time (bounded memory)
+            ends = np.cumsum(length)
+            cuts = np.searchsorted(ends, np.arange(_EXPAND, int(ends[-1]), _EXPAND), side="right")
+            for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(qi)]):
+                ln = length[a:b]
+                at = np.repeat(lo[a:b] - np.cumsum(ln) + ln, ln) + np.arange(int(ln.sum()))
+                i, j = np.repeat(qi[a:b], ln), post[at] % n
+                ok = bul[i] != bul[j]
+                i, j = i[ok], j[ok]
+                codes.append(np.unique(np.minimum(i, j) * n + np.maximum(i, j)))
+            del post
+        if not codes:
+            return []
         pairs = np.unique(np.concatenate(codes))
         return list(zip((pairs // n).tolist(), (pairs % n).tolist()))
 
