@@ -356,8 +356,12 @@ _ESCAPE_TABLE = {ord(k): v for k, v in _ESCAPES.items()}
 _ESCAPE_TABLE.update({c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if c not in _ESCAPE_TABLE})
 
 
+_NEEDS_ESCAPE = re.compile('[\\\\"\x00-\x1f\x7f]')
+
+
 def _escape(text: str) -> str:
-    return text.translate(_ESCAPE_TABLE)
+    # most texts need nothing: one C scan, not translate's dict lookup per character
+    return text.translate(_ESCAPE_TABLE) if _NEEDS_ESCAPE.search(text) else text
 
 
 _RDF_TYPE_S = str(RDF.type)

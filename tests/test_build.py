@@ -234,3 +234,18 @@ def test_a_consuming_build_frees_each_documents_records(sample_doc, sample_graph
     assert [r() for r in watched] == [None] * len(watched)
     assert [(r.source, r.extractions) for r in linked.results] == [(sample_doc, ())]
     assert serialize_turtle(g) == serialize_turtle(sample_graph)
+
+
+def test_turtle_escaping_skips_only_texts_that_need_nothing():
+    """The writer's escaping scans for characters to escape before translating: on random
+    strings over quotes, backslashes, controls and Han characters it equals the translation."""
+    import random
+
+    from pipeline.build import _ESCAPE_TABLE, _escape
+
+    rnd = random.Random(11)
+    alphabet = '\\"\'\n\r\t\b\f\x00\x1f\x7f a1问题整改\u2028'
+    for _ in range(3000):
+        v = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 6)))
+        assert _escape(v) == v.translate(_ESCAPE_TABLE), repr(v)
+    assert _escape('a"b\\c\x01') == 'a\\"b\\\\c\\u0001'
