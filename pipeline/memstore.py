@@ -34,6 +34,11 @@ from .vocab import OA, XS, int_literal
 _NO_CONTEXTS: tuple = ()
 
 
+# str's own method: rdflib's Identifier.startswith copies both strings first (a Python call
+# per triple added: 2.5M calls, ~1.5 s of a profiled 1,000-bulletin build)
+_startswith = str.startswith
+
+
 def _each(v) -> Iterator:
     """The members of an index slot: one term, or the keys of a dict of several."""
     if type(v) is dict:
@@ -136,7 +141,7 @@ class SpanTable:
         n = len(self.iris)
         if not n:
             self.prefix = str(iri)
-        elif not iri.startswith(self.prefix):
+        elif not _startswith(iri, self.prefix):
             self.prefix = os.path.commonprefix([self.prefix, str(iri)])
         self.iris.append(iri)
         self.row[iri] = n
@@ -149,7 +154,7 @@ class SpanTable:
 
     def find(self, s) -> int | None:
         """The live row of subject ``s``, if it is one."""
-        if self.live and s.startswith(self.prefix):
+        if self.live and _startswith(s, self.prefix):
             return self.row.get(s)
         return None
 
@@ -313,7 +318,7 @@ class CompactMemory(SimpleMemory):
 
     def add(self, triple, context=None, quoted: bool = False) -> None:
         s, p, o = triple
-        if self.spans.live and s.startswith(self.spans.prefix):
+        if self.spans.live and _startswith(s, self.spans.prefix):
             self._evict(s)
         self._add(s, p, o)
 
