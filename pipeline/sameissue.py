@@ -374,7 +374,8 @@ class Scorer:
         self.chars = _Space.of_texts(text, (1,), False)
         self.category = _Space.of_texts([it.category for it in items], (2, 3), True, bf, _is_boilerplate)
         self.measures = _Space.of_texts([it.measures for it in items], (2, 3), True, bf, _is_boilerplate)
-        self.figures = [figures(it.text) for it in items]
+        one: dict[frozenset, frozenset] = {}  # equal sets as one object (most are empty or repeat)
+        self.figures = [one.setdefault(f, f) for f in map(figures, text)]
 
     # -- blocking --
 
