@@ -32,6 +32,7 @@ from .vocab import (
     bind_prefixes,
     closed,
     decimal_literal,
+    extended,
     int_literal,
     plain,
     zh,
@@ -384,8 +385,7 @@ class _TurtleWriter:
         # bulletins (+2.5 GB). Their prefixed name is the first match of the loop in iri()
         # unless a longer namespace extends XR (then everything goes through the loop).
         own = [p for p, ns in prefixes.items() if ns == _XR]
-        longer = any(ns != _XR and ns.startswith(_XR) for ns in prefixes.values())
-        self.own = (_XR, own[0] + ":") if own and not longer else None
+        self.own = (_XR, own[0] + ":") if own and not extended(_XR, prefixes) else None
 
     def iri(self, u: URIRef) -> str:
         s = str(u)  # an exact str: the cache compares keys in C, not with URIRef.__eq__

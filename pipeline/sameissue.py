@@ -427,9 +427,9 @@ class Scorer:
             kept = np.flatnonzero(wanted[shift : shift + len(sp.grams)][flat])
             p_key.append(flat[kept].astype(np.int64) + shift)
             del flat
-            ends = np.cumsum(np.fromiter(map(len, sp.ids), np.int64, n))
-            p_item.append(np.searchsorted(ends, kept, side="right"))  # the item of each
-            del kept, ends
+            item_ends = np.cumsum(np.fromiter(map(len, sp.ids), np.int64, n))
+            p_item.append(np.searchsorted(item_ends, kept, side="right"))  # the item of each
+            del kept, item_ends
         post_key, post_item = np.concatenate(p_key), np.concatenate(p_item)
         del p_key, p_item
         if len(gid) * space * n >= 2**63:

@@ -72,6 +72,12 @@ PREFIXES = {
 }
 
 
+def extended(ns: str, prefixes: dict[str, str]) -> bool:
+    """Whether another namespace of ``prefixes`` begins with ``ns``: then an IRI in ``ns`` may
+    belong to the longer one, and ``ns``'s prefix + the rest is not always its prefixed name."""
+    return any(other != ns and other.startswith(ns) for other in prefixes.values())
+
+
 def ontology_dir() -> Path:
     """Where ``ontology/`` is: the source checkout (editable install) or the wheel's copy."""
     here = Path(__file__).resolve().parent
