@@ -61,7 +61,7 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,6 +228,7 @@ def figures(text: str) -> frozenset[str]:
 # 1,000-bulletin build (+290 MiB) and was slower (7.1 s against 6.2 s for 5,000)
 FEATURE_CHUNK = 5_000
 _EXPAND = 1 << 20  # candidate postings expanded at a time
+PAIR_CHUNK = 20_000  # candidate pairs whose shared n-grams are found at once
 
 
 def _idf(df: int, n: int) -> float:
@@ -332,28 +333,72 @@ class _Space:
     def shared_weight(self, i: int, j: int) -> float:
         return math.fsum(self.w[self.shared(i, j)].tolist())
 
-    def cosine(self, i: int, j: int) -> float:
+    def shared_sums(self, left: Sequence[int], right: Sequence[int], *weights: np.ndarray) -> list[list[float]]:
+        """For each pair ``(left[k], right[k])`` and each of ``weights`` (:attr:`w`,
+        :attr:`w2`): the sum of the weights of the ids the two items share, by ``math.fsum``
+        (exactly what :meth:`shared_weight` and :meth:`cosine` sum), found for all pairs at
+        once.
+
+        Each side's ids numbered by pair (``pair × vocabulary + id``) are sorted already
+        (pairs in turn, an item's ids sorted), so one ``searchsorted`` finds the shared ids of
+        every pair: no numpy calls per pair (they were most of the scorer's time)."""
+        m = len(left)
+        if not m:
+            return [[] for _ in weights]
+        ids = self.ids
+        a = [ids[i] for i in left]
+        b = [ids[j] for j in right]
+        la = np.fromiter(map(len, a), dtype=np.int64, count=m)
+        lb = np.fromiter(map(len, b), dtype=np.int64, count=m)
+        if not la.sum() or not lb.sum():
+            return [[0.0] * m for _ in weights]
+        v = len(self.grams)
+        flat_b = np.concatenate(b)
+        pair_b = np.repeat(np.arange(m, dtype=np.int64), lb)
+        codes_a = np.repeat(np.arange(m, dtype=np.int64) * v, la) + np.concatenate(a)
+        codes_b = pair_b * v + flat_b
+        pos = np.searchsorted(codes_a, codes_b)
+        pos[pos == len(codes_a)] = 0
+        hit = codes_a[pos] == codes_b
+        got = flat_b[hit]
+        bounds = np.searchsorted(pair_b[hit], np.arange(m + 1, dtype=np.int64)).tolist()
+        fsum = math.fsum
+        out = []
+        for w in weights:
+            vals = w[got].tolist()
+            out.append([fsum(vals[bounds[k] : bounds[k + 1]]) for k in range(m)])
+        return out
+
+    def cosine(self, i: int, j: int, shared2: float | None = None) -> float:
+        """``shared2``: the shared squared weights when known (:meth:`shared_sums`)."""
         if not self.norms[i] or not self.norms[j]:
             return 0.0
-        return math.fsum(self.w2[self.shared(i, j)].tolist()) / (self.norms[i] * self.norms[j])
+        if shared2 is None:
+            shared2 = math.fsum(self.w2[self.shared(i, j)].tolist())
+        return shared2 / (self.norms[i] * self.norms[j])
 
-    def containment(self, i: int, j: int) -> float:
+    def containment(self, i: int, j: int, shared: float | None = None) -> float:
         """Weighted overlap coefficient: how much of the lighter vector the other covers."""
         lo = min(self.sums[i], self.sums[j])
-        return self.shared_weight(i, j) / lo if lo else 0.0
+        if not lo:
+            return 0.0
+        return (self.shared_weight(i, j) if shared is None else shared) / lo
 
-    def coverage(self, i: int, j: int) -> float:
+    def coverage(self, i: int, j: int, shared: float | None = None) -> float:
         """How much of vector ``i``'s weight vector ``j`` covers."""
-        return self.shared_weight(i, j) / self.sums[i] if self.sums[i] else 0.0
+        if not self.sums[i]:
+            return 0.0
+        return (self.shared_weight(i, j) if shared is None else shared) / self.sums[i]
 
-    def overlap(self, i: int, j: int, direction: int) -> float:
+    def overlap(self, i: int, j: int, direction: int, shared: float | None = None) -> float:
         """Coverage of the summarising side when known (``direction`` +1: ``i`` summarises
-        ``j``; -1: ``j`` summarises ``i``), else the symmetric containment."""
+        ``j``; -1: ``j`` summarises ``i``), else the symmetric containment. ``shared``: the
+        shared weight when known (:meth:`shared_sums`)."""
         if direction > 0:
-            return self.coverage(i, j)
+            return self.coverage(i, j, shared)
         if direction < 0:
-            return self.coverage(j, i)
-        return self.containment(i, j)
+            return self.coverage(j, i, shared)
+        return self.containment(i, j, shared)
 
     def heaviest(self, i: int, k: int) -> np.ndarray:
         """Item ``i``'s ``k`` heaviest ids shared with at least one other item, ties by string."""
@@ -467,8 +512,24 @@ class Scorer:
 
     # -- scoring --
 
-    def features(self, i: int, j: int) -> dict[str, float]:
-        """The signals of a pair: similarities in [0, 1], agreements in {-1, 0, 1}."""
+    def features_of(self, pairs: Sequence[tuple[int, int]]) -> Iterator[dict[str, float]]:
+        """:meth:`features` of each pair, the same values, the shared n-grams of
+        :data:`PAIR_CHUNK` pairs found at a time (:meth:`_Space.shared_sums`)."""
+        for a in range(0, len(pairs), PAIR_CHUNK):
+            chunk = pairs[a : a + PAIR_CHUNK]
+            left = [i for i, _ in chunk]
+            right = [j for _, j in chunk]
+            text, text2 = self.text.shared_sums(left, right, self.text.w, self.text.w2)
+            (chars,) = self.chars.shared_sums(left, right, self.chars.w)
+            (measures,) = self.measures.shared_sums(left, right, self.measures.w)
+            (category2,) = self.category.shared_sums(left, right, self.category.w2)
+            for k, (i, j) in enumerate(chunk):
+                yield self.features(i, j, (text[k], text2[k], chars[k], measures[k], category2[k]))
+
+    def features(self, i: int, j: int, shared: tuple[float, ...] | None = None) -> dict[str, float]:
+        """The signals of a pair: similarities in [0, 1], agreements in {-1, 0, 1}.
+        ``shared``: the pair's shared weights when known (see :meth:`features_of`)."""
+        st, st2, sc, sm, scat2 = shared if shared is not None else (None,) * 5
         ia, ib = self.items[i], self.items[j]
         theme = 0.0
         if ia.themes and ib.themes:
@@ -489,11 +550,11 @@ class Scorer:
         if self.figures[i] and self.figures[j]:
             fig = 1.0 if self.figures[i] & self.figures[j] else -1.0
         return {
-            "cosine": self.text.cosine(i, j),
-            "containment": self.text.overlap(i, j, d),
-            "chars": self.chars.overlap(i, j, d),
-            "measures": self.measures.overlap(i, j, d),
-            "category": self.category.cosine(i, j),
+            "cosine": self.text.cosine(i, j, st2),
+            "containment": self.text.overlap(i, j, d, st),
+            "chars": self.chars.overlap(i, j, d, sc),
+            "measures": self.measures.overlap(i, j, d, sm),
+            "category": self.category.cosine(i, j, scat2),
             "theme": theme,
             "unit": unit,
             "figures": fig,
@@ -598,8 +659,8 @@ def link_problems(items: Iterable[Item], params: Params = DEFAULT) -> list[Link]
     items = sorted(items, key=lambda it: it.id)
     sc = Scorer(items, params)
     links = []
-    for i, j in sc.candidates():
-        f = sc.features(i, j)
+    pairs = sc.candidates()
+    for (i, j), f in zip(pairs, sc.features_of(pairs)):
         s = sc.combine(f)
         if s < params.floor:
             continue

@@ -4,6 +4,7 @@ and the normaliser and scorer on short strings."""
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import sys
 from dataclasses import replace
@@ -370,3 +371,28 @@ def test_vectorised_blocking_equals_the_dict_reference():
         assert found[cap] == _candidates_by_dicts(sc)
         assert all(i < j for i, j in found[cap])
     assert 100 < len(found[3]) < len(found[200])
+
+
+def test_batched_pair_features_equal_the_pair_by_pair_ones(monkeypatch):
+    bench = _load("bench_link")
+    items = sorted(bench.synthetic_items(300), key=lambda it: it.id)
+    items += [si.Item(f"zz{k}", f"zzb{k}", t, measures=t[::-1], category=t[:3]) for k, t in enumerate(TRICKY)]
+    sc = si.Scorer(items)
+    n = len(items)
+    # the candidates, every pair of the tricky texts with each other and with the first items,
+    # both ways round (left and right play different parts in the search) and repeated
+    pairs = sc.candidates() + [(i, j) for i in range(n - len(TRICKY), n) for j in [*range(8), *range(n - len(TRICKY), n)]]
+    pairs += [(j, i) for i, j in pairs[:50]] + pairs[:5]
+    assert len(sc.candidates()) > 100
+    want = [sc.features(i, j) for i, j in pairs]
+    assert list(sc.features_of(pairs)) == want
+    for chunk in (1, 7):  # the chunking changes nothing
+        monkeypatch.setattr(si, "PAIR_CHUNK", chunk)
+        assert list(sc.features_of(pairs[:200])) == want[:200]
+    # and the sums are the per-pair ones, exactly
+    left, right = [i for i, _ in pairs], [j for _, j in pairs]
+    w, w2 = sc.text.shared_sums(left, right, sc.text.w, sc.text.w2)
+    assert w == [sc.text.shared_weight(i, j) for i, j in pairs]
+    assert w2 == [math.fsum(sc.text.w2[sc.text.shared(i, j)].tolist()) for i, j in pairs]
+    assert sum(x > 0 for x in w) > len(pairs) // 2
+    assert sc.text.shared_sums([], [], sc.text.w) == [[]]
