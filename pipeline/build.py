@@ -120,12 +120,12 @@ class GraphBuilder:
         d = self.ref(doc.id)
         self.doc_no[doc.id] = self.g.store.add_document(d, doc.text)
         self.add(d, RDF.type, XS.SourceDocument)
-        self.add(d, DCTERMS.source, Literal(doc.path))
-        self.add(d, XS.sha256, Literal(doc.sha256))
+        self.add(d, DCTERMS.source, plain(doc.path))
+        self.add(d, XS.sha256, plain(doc.sha256))
         self.add(d, XS.encoding, plain(doc.encoding))
         self.add(d, XS.mediaType, plain(doc.media_type))
         if doc.needs_text_file:
-            self.add(d, XS.textFile, Literal(doc.text_file_name))
+            self.add(d, XS.textFile, plain(doc.text_file_name))
 
     def unit(self, uid: str, u) -> None:
         n = self.ref(uid)
@@ -176,7 +176,7 @@ class GraphBuilder:
         self.add(n, RDFS.label, zh((b.attachment + " " if b.attachment else "") + short(b.issuer or b.title, 30)))
         if b.date:
             self.add(n, DCTERMS.issued, Literal(b.date, datatype=XSD.date))
-        self.add(n, DCTERMS.source, Literal(source))
+        self.add(n, DCTERMS.source, plain(source))
         self.add(n, XS.position, int_literal(b.index))
         if b.attachment:
             self.add(n, XS.attachmentLabel, zh(b.attachment))

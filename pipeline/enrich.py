@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from .errors import Issue
 from .memstore import CompactMemory
 from .records import stable_id
-from .vocab import OA, XR, XS, int_literal
+from .vocab import OA, XR, XS, int_literal, text_literal
 
 
 @dataclass
@@ -52,7 +52,7 @@ def add_span(g: Graph, doc: URIRef, start: int, end: int, text: str) -> URIRef:
         g.add((sp, XS.inDocument, doc))
         g.add((sp, OA.start, int_literal(start)))
         g.add((sp, OA.end, int_literal(end)))
-        g.add((sp, OA.exact, Literal(text[start:end])))
+        g.add((sp, OA.exact, text_literal(text[start:end], None)))
     return sp
 
 

@@ -29,7 +29,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.plugins.stores.memory import SimpleMemory
 
-from .vocab import OA, XS, int_literal
+from .vocab import OA, XS, int_literal, text_literal
 
 _NO_CONTEXTS: tuple = ()
 
@@ -172,7 +172,7 @@ class SpanTable:
             return int_literal(self.start[r])
         if col == 3:
             return int_literal(self.end[r])
-        return Literal(self.exact(r))
+        return text_literal(self.exact(r), None)
 
     def preds(self, r: int) -> dict:
         """Row ``r`` as a subject's predicate → object map (as the store's s→p→o index)."""

@@ -194,6 +194,44 @@ def test_short_literals_are_shared_and_equal_to_fresh_ones():
     assert zh(long) == Literal(long, lang="zh") and zh(long) is not zh(long)
 
 
+def test_text_literals_are_rdflibs_terms_holding_their_text_once():
+    import pickle
+
+    from rdflib import BNode
+    from rdflib.term import _ORDERING
+
+    from pipeline import vocab
+
+    text = "对全区党组织近三年民主评议党员情况进行“回头看”"
+    ours, theirs = vocab.zh(text), Literal(text, lang="zh")
+    assert vocab.text_literal is vocab._fast_text_literal  # this rdflib passes the check
+    assert type(ours) is vocab.TextLiteral and ours._value is None  # no second copy
+    assert ours == theirs and hash(ours) == hash(theirs) and {ours: 1}[theirs] == 1
+    assert ours.value == text and type(ours.value) is str and ours.toPython() == text
+    assert ours.n3() == theirs.n3() and serialize_turtle_of(ours) == serialize_turtle_of(theirs)
+    assert pickle.loads(pickle.dumps(ours)) == theirs
+    terms = [URIRef("urn:z"), BNode("b"), Literal("子"), Literal(3)]
+    assert sorted([*terms, ours]) == sorted([*terms, theirs])  # literals after IRIs
+    assert vocab.plain(text) == Literal(text) and vocab.plain(text).language is None
+    # the import-time check refuses a maker whose terms differ from rdflib's in any way
+    assert vocab._same_as_rdflib(vocab._fast_text_literal)
+    assert not vocab._same_as_rdflib(lambda t, lang: vocab._fast_text_literal(t, lang and lang.upper()))
+    assert not vocab._same_as_rdflib(lambda t, lang: Literal(t + " ", lang=lang))
+    rank = _ORDERING.pop(vocab.TextLiteral)  # without its rank, text literals sort before IRIs
+    try:
+        assert not vocab._same_as_rdflib(vocab._fast_text_literal)
+    finally:
+        _ORDERING[vocab.TextLiteral] = rank
+
+
+def serialize_turtle_of(term) -> bytes:
+    from rdflib import Graph
+
+    g = Graph()
+    g.add((URIRef("urn:s"), URIRef("urn:p"), term))
+    return serialize_turtle(g)
+
+
 def test_closed_terms_are_made_once_and_refuse_misspellings():
     import pytest
     from rdflib.namespace import DCTERMS
