@@ -228,7 +228,7 @@ def figures(text: str) -> frozenset[str]:
 # 1,000-bulletin build (+290 MiB) and was slower (7.1 s against 6.2 s for 5,000)
 FEATURE_CHUNK = 5_000
 _EXPAND = 1 << 20  # candidate postings expanded at a time
-PAIR_CHUNK = 20_000  # candidate pairs whose shared n-grams are found at once
+PAIR_CHUNK = 2_000  # candidate pairs whose shared n-grams are found at once (transient ~16 MB)
 
 
 def _idf(df: int, n: int) -> float:
