@@ -56,6 +56,15 @@ def add_span(g: Graph, doc: URIRef, start: int, end: int, text: str) -> URIRef:
     return sp
 
 
+def adder(g: Graph) -> Callable[[tuple], None]:
+    """``g.add`` for a pass that adds many triples of terms it made itself: on a build graph
+    straight into its store (rdflib's ``Graph.add`` checks every term's type first, and was a
+    third of the themes pass's writing)."""
+    if isinstance(g.store, CompactMemory):
+        return g.store.add
+    return g.add
+
+
 def evidence_of(g: Graph, node: URIRef) -> tuple[URIRef, int, int] | None:
     """(document, start, end) of a node's first evidence span (by start offset)."""
     best = None

@@ -40,20 +40,19 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from scipy import sparse
 
-from .enrich import EnrichContext, add_span, register
+from .enrich import EnrichContext, add_span, adder, register
 from .hangrams import gram_keys, runs
 from .records import stable_id
-from .vocab import XR, XS, ontology_dir, plain
+from .vocab import XR, XS, decimal_literal, ontology_dir, plain
 
 # --- parameters (calibrated on tests/eval/themes_gold.tsv with bench/eval_themes.py) ----------
 
@@ -86,22 +85,23 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
     original character it came from.
 
     NFKC per character (full-width letters, digits and punctuation become half-width), ASCII
-    lower-cased, quotes (“”‘’"'『』「」) and white space dropped.
+    lower-cased, quotes (“”‘’"'『』「」) and white space dropped. Each character's form is
+    worked out once per process; a text is then one ``str.translate`` and, for the map, the
+    characters' lengths repeated in numpy (a Python loop per character was most of the rule
+    tagging's time).
     """
-    out: list[str] = []
-    where: list[int] = []
-    cache = _NORMALISED
-    for i, ch in enumerate(text):
-        n = cache.get(ch)
-        if n is None:
-            n = cache[ch] = _normalise_char(ch)
-        if len(n) == 1:
-            out.append(n)
-            where.append(i)
-        elif n:
-            out.append(n)
-            where.extend([i] * len(n))
-    return "".join(out), where
+    fresh = set(text).difference(_NORMALISED)
+    for ch in fresh:
+        n = _NORMALISED[ch] = _normalise_char(ch)
+        _TABLE[ord(ch)] = n
+        _LENGTH[ch] = len(n)
+        if len(n) != 1:
+            _IRREGULAR.add(ch)
+    norm = text.translate(_TABLE)
+    if _IRREGULAR.isdisjoint(text):  # one character each: the map is the identity
+        return norm, list(range(len(text)))
+    lengths = np.fromiter(map(_LENGTH.__getitem__, text), dtype=np.int64, count=len(text))
+    return norm, np.repeat(np.arange(len(text)), lengths).tolist()
 
 
 def _normalise_char(ch: str) -> str:
@@ -110,6 +110,9 @@ def _normalise_char(ch: str) -> str:
 
 
 _NORMALISED: dict[str, str] = {}  # character -> _normalise_char(character); a corpus uses a few thousand
+_TABLE: dict[int, str] = {}  # the same, for str.translate
+_LENGTH: dict[str, int] = {}  # character -> len(_normalise_char(character))
+_IRREGULAR: set[str] = set()  # characters whose form is not exactly one character
 
 
 def normalise(text: str) -> str:
@@ -855,17 +858,21 @@ def assignment_iri(problem: URIRef, slug: str) -> URIRef:
 
 def emit(g: Graph, ctx: EnrichContext, assignments: Sequence[Assignment]) -> None:
     """Add ``xs:theme`` and the ``xs:ThemeAssignment`` node of each assignment."""
+    add = adder(g)
+    concepts: dict[str, URIRef] = {}
     for a in sorted(assignments, key=lambda a: (str(a.problem), a.slug)):
-        concept = URIRef(THEME_PREFIX + a.slug)
+        concept = concepts.get(a.slug)
+        if concept is None:
+            concept = concepts[a.slug] = URIRef(THEME_PREFIX + a.slug)
         node = assignment_iri(a.problem, a.slug)
-        g.add((a.problem, XS.theme, concept))
-        g.add((node, RDF.type, XS.ThemeAssignment))
-        g.add((node, XS.problem, a.problem))
-        g.add((node, XS.concept, concept))
-        g.add((node, XS.method, plain(a.method)))
-        g.add((node, XS.score, Literal(Decimal(str(round(a.score, 4))), datatype=XSD.decimal)))
+        add((a.problem, XS.theme, concept))
+        add((node, RDF.type, XS.ThemeAssignment))
+        add((node, XS.problem, a.problem))
+        add((node, XS.concept, concept))
+        add((node, XS.method, plain(a.method)))
+        add((node, XS.score, decimal_literal(str(round(a.score, 4)))))
         for doc, s, e in a.spans:
-            g.add((node, XS.evidence, add_span(g, doc, s, e, ctx.text_of(doc))))
+            add((node, XS.evidence, add_span(g, doc, s, e, ctx.text_of(doc))))
 
 
 @dataclass
