@@ -85,23 +85,22 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
     original character it came from.
 
     NFKC per character (full-width letters, digits and punctuation become half-width), ASCII
-    lower-cased, quotes (“”‘’"'『』「」) and white space dropped. Each character's form is
-    worked out once per process; a text is then one ``str.translate`` and, for the map, the
-    characters' lengths repeated in numpy (a Python loop per character was most of the rule
-    tagging's time).
+    lower-cased, quotes (“”‘’"'『』「」) and white space dropped.
     """
-    fresh = set(text).difference(_NORMALISED)
-    for ch in fresh:
-        n = _NORMALISED[ch] = _normalise_char(ch)
-        _TABLE[ord(ch)] = n
-        _LENGTH[ch] = len(n)
-        if len(n) != 1:
-            _IRREGULAR.add(ch)
-    norm = text.translate(_TABLE)
-    if _IRREGULAR.isdisjoint(text):  # one character each: the map is the identity
-        return norm, list(range(len(text)))
-    lengths = np.fromiter(map(_LENGTH.__getitem__, text), dtype=np.int64, count=len(text))
-    return norm, np.repeat(np.arange(len(text)), lengths).tolist()
+    out: list[str] = []
+    where: list[int] = []
+    cache = _NORMALISED
+    for i, ch in enumerate(text):
+        n = cache.get(ch)
+        if n is None:
+            n = cache[ch] = _normalise_char(ch)
+        if len(n) == 1:
+            out.append(n)
+            where.append(i)
+        elif n:
+            out.append(n)
+            where.extend([i] * len(n))
+    return "".join(out), where
 
 
 def _normalise_char(ch: str) -> str:
@@ -110,9 +109,6 @@ def _normalise_char(ch: str) -> str:
 
 
 _NORMALISED: dict[str, str] = {}  # character -> _normalise_char(character); a corpus uses a few thousand
-_TABLE: dict[int, str] = {}  # the same, for str.translate
-_LENGTH: dict[str, int] = {}  # character -> len(_normalise_char(character))
-_IRREGULAR: set[str] = set()  # characters whose form is not exactly one character
 
 
 def normalise(text: str) -> str:
