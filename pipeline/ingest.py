@@ -442,8 +442,17 @@ def match_text(text: str) -> str:
         mapping, _ = _t2s()
         text = text.translate(mapping)
     if _HAS_WIDE.search(text):
-        text = text.translate(_FOLD_WIDTH)
+        text = fold_width(text)
     return text
+
+
+def fold_width(text: str) -> str:
+    """``text.translate(_FOLD_WIDTH)`` over the code points in numpy (a translate with a dict
+    looks every character up: ~0.3 s of a 1,000-bulletin build, ten times this)."""
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+    cps[(cps >= 0xFF01) & (cps <= 0xFF5E)] -= 0xFEE0
+    cps[cps == 0x3000] = 0x20
+    return cps.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 # frequent characters that exist only in traditional writing (used when OpenCC is missing)

@@ -426,13 +426,15 @@ def rule_assignments(problems: Sequence[ProblemView], matcher: LabelMatcher) -> 
 
 # --- similarity ------------------------------------------------------------------------------
 
-_FOLD = str.maketrans({c: None for c in _DROP | {"\x00"}})  # NUL separates documents below
+# quotes, and NUL, which separates documents below (a regex deletes them several times faster
+# than str.translate, which looks every character up)
+_FOLD = re.compile("[" + re.escape("".join(sorted(_DROP | {"\x00"}))) + "]")
 
 
 def fold(text: str) -> str:
     """Fast normalisation for n-grams: NFKC of the whole text, quotes dropped (line breaks and
     other non-Han characters stay: they separate n-grams)."""
-    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return _FOLD.sub("", unicodedata.normalize("NFKC", text))
 
 
 def han_ngrams(text: str, n_max: int = NGRAM_MAX) -> Counter:

@@ -528,3 +528,12 @@ def test_reported_total_after_a_count_of_aspects(tmp_path):
     total = [c for c in reported_counts(doc, b) if c.what == "total"]
     assert [(c.value, c.span.exact) for c in total] == [(3, "反馈问题2个方面3个")]
     assert count_checks(doc, b)[1] == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(st.sampled_from("，：；（）ＡＺａｚ０９\uff01\uff5e\uff5f\uff00\u3000 \n中文"), st.characters())))
+def test_width_folding_in_numpy_is_the_translate_table(text):
+    from pipeline.ingest import _FOLD_WIDTH, fold_width
+
+    assert fold_width(text) == text.translate(_FOLD_WIDTH)
+    assert fold_width("\ud800，甲\U00020000") == "\ud800,甲\U00020000"  # lone surrogates, astral

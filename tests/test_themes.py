@@ -394,3 +394,10 @@ def test_similarity_space_fitted_a_chunk_at_a_time_is_the_same(built, monkeypatc
     (ds, ks), (dm, km), (dp, kp) = (T._gram_keys(x, T.NGRAM_MAX) for x in (statements, measures, profiles))
     once = T.TfidfModel.from_grams(np.concatenate([ds, dm, dp + n]), np.concatenate([ks, km, kp]), n + len(profiles))
     assert np.array_equal(once.keys, whole.model.keys) and np.array_equal(once.idf, whole.model.idf)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(st.sampled_from("“”‘’\"'『』「」〝〞‟„«»\x00，ＡＢ１２三转"), st.characters())))
+def test_fold_is_nfkc_without_quotes(text):
+    want = "".join(c for c in unicodedata.normalize("NFKC", text) if c not in T._DROP and c != "\x00")
+    assert T.fold(text) == want
