@@ -274,8 +274,14 @@ class _Space:
             norm = [unicodedata.normalize("NFKC", t or "") for t in texts[a : a + FEATURE_CHUNK]]
             dk, kk = gram_keys(norm, sizes)
             vc = distinct(kk)
-            codes = distinct(dk * max(len(vc), 1) + np.searchsorted(vc, kk))
+            codes = dk * max(len(vc), 1) + np.searchsorted(vc, kk)
+            del dk, kk
+            if len(codes) and int(codes.max()) < 2**31:  # they wait for the vocabulary: half the size
+                codes = codes.astype(np.int32)
+            codes = distinct(codes)
             nums = [(i, extra.setdefault("#" + m, len(extra))) for i, t in enumerate(norm) for m in _NUM.findall(t)] if numbers else []
+            # (text, number token) as two arrays: a tuple each was ~60 MB at 10,000 bulletins
+            nums = tuple(np.array(x, dtype=np.int64) for x in zip(*nums)) if nums else None
             chunks.append((a, codes, vc, nums))
         vocab = distinct(np.concatenate([c[2] for c in chunks])) if chunks else np.zeros(0, np.int64)
         grams = [unpack(k) for k in vocab.tolist()] + list(extra)
@@ -284,27 +290,37 @@ class _Space:
         rank[order] = np.arange(len(grams), dtype=np.int64)
         v = max(len(grams), 1)
         ids: list[np.ndarray] = []
-        for a, codes, vc, nums in chunks:
+        df = np.zeros(len(grams), dtype=np.int64)
+        for k, (a, codes, vc, nums) in enumerate(chunks):
+            chunks[k] = None  # each chunk's codes go as its ids come (the peak was both at once)
             m = min(FEATURE_CHUNK, n - a)
             vcn = max(len(vc), 1)
             gid = np.searchsorted(vocab, vc)[codes % vcn] if len(vc) else np.zeros(0, np.int64)
-            doc = codes // vcn
-            if nums:
-                nd, nk = (np.array(x, dtype=np.int64) for x in zip(*nums))
+            doc = (codes // vcn).astype(np.int64)
+            del codes
+            if nums is not None:
+                nd, nk = nums
                 doc, gid = np.concatenate([doc, nd]), np.concatenate([gid, nk + len(vocab)])
             mine = distinct(doc * v + rank[gid])  # (text, id in string order), each once, sorted
+            del doc, gid
             bounds = np.searchsorted(mine, np.arange(m + 1, dtype=np.int64) * v)
             local = (mine % v).astype(np.int32)
+            del mine
+            df += np.bincount(local, minlength=len(grams))
             ids.extend(local[bounds[i] : bounds[i + 1]] for i in range(m))
         space = cls.__new__(cls)
-        space._weigh([_intern(grams[k]) for k in order], ids, factor, is_boiler)
+        space._weigh([_intern(grams[k]) for k in order], ids, factor, is_boiler, df)
         return space
 
-    def _weigh(self, grams: list[str], ids: list[np.ndarray], factor: float, is_boiler) -> None:
+    def _weigh(self, grams: list[str], ids: list[np.ndarray], factor: float, is_boiler, df: np.ndarray | None = None) -> None:
+        """``df``: each id's number of items, when the caller counted them (else counted here
+        over all the items' ids at once)."""
         self.grams: list[str] = grams  # id -> n-gram, in string order
         self.ids: list[np.ndarray] = ids  # per item: its ids, sorted
         n = len(self.ids)
-        self.df = np.bincount(np.concatenate(self.ids), minlength=len(self.grams)) if self.ids else np.zeros(0, np.int64)
+        if df is None:
+            df = np.bincount(np.concatenate(self.ids), minlength=len(self.grams)) if self.ids else np.zeros(0, np.int64)
+        self.df = df
         w = [_idf(int(d), n) * (factor if is_boiler and is_boiler(g) else 1.0) for g, d in zip(self.grams, self.df.tolist())]
         self.w = np.array(w, dtype=np.float64)
         self.w2 = self.w * self.w
@@ -439,7 +455,12 @@ class Scorer:
         return [self.text.grams[k] if k < nt else "m:" + self.measures.grams[k - nt] for k in self.key_ids(i).tolist()]
 
     def candidates(self) -> list[tuple[int, int]]:
-        """Index pairs ``(i, j)``, ``i < j``, of different bulletins of one of their
+        """:meth:`candidate_pairs` as a list of ``(i, j)``."""
+        left, right = self.candidate_pairs()
+        return list(zip(left.tolist(), right.tolist()))
+
+    def candidate_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Index pairs ``(left[k], right[k])``, ``left[k] < right[k]``, sorted, of different bulletins of one of their
         :func:`scope_groups` where one problem holds a blocking key of the other.
 
         Each problem probes an inverted index of its group(s) with its own keys, so a pair is
@@ -450,8 +471,9 @@ class Scorer:
         9.1 GB), one scope column at a time (its transient at 10,000: ~1.0 → ~0.6 GB).
         """
         n = len(self.items)
+        none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         if n < 2:
-            return []
+            return none
         nt = len(self.text.grams)
         space = nt + len(self.measures.grams)  # the key space of key_ids
         keys = [self.key_ids(i) for i in range(n)]
@@ -467,13 +489,14 @@ class Scorer:
         # the postings: each item's features that are some item's key, found on the spaces'
         # int32 ids of all items at once (not per item: 180,000 small arrays)
         p_key, p_item = [], []
+        small = np.int32 if max(space, n) < 2**31 else np.int64
         for sp, shift in ((self.text, 0), (self.measures, nt)):
             flat = np.concatenate(sp.ids)
             kept = np.flatnonzero(wanted[shift : shift + len(sp.grams)][flat])
-            p_key.append(flat[kept].astype(np.int64) + shift)
+            p_key.append(flat[kept].astype(small) + shift)  # int32 until coded: half the size
             del flat
             item_ends = np.cumsum(np.fromiter(map(len, sp.ids), np.int64, n))
-            p_item.append(np.searchsorted(item_ends, kept, side="right"))  # the item of each
+            p_item.append(np.searchsorted(item_ends, kept, side="right").astype(small))  # the item of each
             del kept, item_ends
         post_key, post_item = np.concatenate(p_key), np.concatenate(p_item)
         del p_key, p_item
@@ -484,7 +507,7 @@ class Scorer:
             # a posting is one sorted code: (group, key) then item, as a stable sort by
             # (group, key) would order them; a key's postings are the codes in
             # [(group, key) * n, (group, key) * n + n)
-            post = (groups[post_item, c] * space + post_key) * n + post_item
+            post = (groups[post_item, c] * space + post_key) * n + post_item  # int64 (groups is)
             post.sort()
             qk = groups[q_item, c] * space + q_key
             lo = np.searchsorted(post, qk * n, side="left")
@@ -505,26 +528,26 @@ class Scorer:
                 i, j = i[ok], j[ok]
                 codes.append(np.unique(np.minimum(i, j) * n + np.maximum(i, j)))
             del post
+        del q_item, q_key, post_key, post_item
         if not codes:
-            return []
+            return none
         pairs = np.unique(np.concatenate(codes))
-        return list(zip((pairs // n).tolist(), (pairs % n).tolist()))
+        del codes
+        return pairs // n, pairs % n
 
     # -- scoring --
 
-    def features_of(self, pairs: Sequence[tuple[int, int]]) -> Iterator[dict[str, float]]:
-        """:meth:`features` of each pair, the same values, the shared n-grams of
-        :data:`PAIR_CHUNK` pairs found at a time (:meth:`_Space.shared_sums`)."""
-        for a in range(0, len(pairs), PAIR_CHUNK):
-            chunk = pairs[a : a + PAIR_CHUNK]
-            left = [i for i, _ in chunk]
-            right = [j for _, j in chunk]
+    def features_of(self, lefts: Sequence[int], rights: Sequence[int]) -> Iterator[tuple[int, int, dict[str, float]]]:
+        """``(i, j, features(i, j))`` of each pair ``(lefts[k], rights[k])``, the same values, the
+        shared n-grams of :data:`PAIR_CHUNK` pairs found at a time (:meth:`_Space.shared_sums`)."""
+        for a in range(0, len(lefts), PAIR_CHUNK):
+            left, right = _ints(lefts[a : a + PAIR_CHUNK]), _ints(rights[a : a + PAIR_CHUNK])
             text, text2 = self.text.shared_sums(left, right, self.text.w, self.text.w2)
             (chars,) = self.chars.shared_sums(left, right, self.chars.w)
             (measures,) = self.measures.shared_sums(left, right, self.measures.w)
             (category2,) = self.category.shared_sums(left, right, self.category.w2)
-            for k, (i, j) in enumerate(chunk):
-                yield self.features(i, j, (text[k], text2[k], chars[k], measures[k], category2[k]))
+            for k, (i, j) in enumerate(zip(left, right)):
+                yield i, j, self.features(i, j, (text[k], text2[k], chars[k], measures[k], category2[k]))
 
     def features(self, i: int, j: int, shared: tuple[float, ...] | None = None) -> dict[str, float]:
         """The signals of a pair: similarities in [0, 1], agreements in {-1, 0, 1}.
@@ -611,6 +634,10 @@ class Scorer:
 _WEIGHT_OF = {"measures": "w_measures", "theme": "theme_bonus", "unit": "unit_bonus", "figures": "figure_weight", "category": "w_category"}
 
 
+def _ints(xs) -> list[int]:
+    return xs.tolist() if isinstance(xs, np.ndarray) else [int(x) for x in xs]
+
+
 def round_score(x: float) -> float:
     """Clamp to [0, 1] and round to 3 decimals (the value written to the graph)."""
     return float(f"{min(1.0, max(0.0, x)):.3f}")
@@ -659,8 +686,7 @@ def link_problems(items: Iterable[Item], params: Params = DEFAULT) -> list[Link]
     items = sorted(items, key=lambda it: it.id)
     sc = Scorer(items, params)
     links = []
-    pairs = sc.candidates()
-    for (i, j), f in zip(pairs, sc.features_of(pairs)):
+    for i, j, f in sc.features_of(*sc.candidate_pairs()):
         s = sc.combine(f)
         if s < params.floor:
             continue

@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -384,13 +385,16 @@ def test_batched_pair_features_equal_the_pair_by_pair_ones(monkeypatch):
     pairs = sc.candidates() + [(i, j) for i in range(n - len(TRICKY), n) for j in [*range(8), *range(n - len(TRICKY), n)]]
     pairs += [(j, i) for i, j in pairs[:50]] + pairs[:5]
     assert len(sc.candidates()) > 100
-    want = [sc.features(i, j) for i, j in pairs]
-    assert list(sc.features_of(pairs)) == want
+    cl, cr = sc.candidate_pairs()
+    assert cl.dtype == cr.dtype == np.int64 and list(zip(cl.tolist(), cr.tolist())) == sc.candidates()
+    want = [(i, j, sc.features(i, j)) for i, j in pairs]
+    left, right = [i for i, _ in pairs], [j for _, j in pairs]
+    assert list(sc.features_of(left, right)) == want
+    assert list(sc.features_of(np.array(left), np.array(right))) == want
     for chunk in (1, 7):  # the chunking changes nothing
         monkeypatch.setattr(si, "PAIR_CHUNK", chunk)
-        assert list(sc.features_of(pairs[:200])) == want[:200]
+        assert list(sc.features_of(left[:200], right[:200])) == want[:200]
     # and the sums are the per-pair ones, exactly
-    left, right = [i for i, _ in pairs], [j for _, j in pairs]
     w, w2 = sc.text.shared_sums(left, right, sc.text.w, sc.text.w2)
     assert w == [sc.text.shared_weight(i, j) for i, j in pairs]
     assert w2 == [math.fsum(sc.text.w2[sc.text.shared(i, j)].tolist()) for i, j in pairs]
