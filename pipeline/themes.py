@@ -70,6 +70,7 @@ STOP_MIN_DF = 5  # ... and in more than this many (small corpora keep everything
 # problems whose n-grams are extracted at once when fitting (bounded memory): at 1,000 bulletins
 # (18,114 problems) 20,000 made the fit the build's peak, +520 MB; 5,000 takes ~0.3 s more
 FIT_CHUNK = 5_000
+COL_DTYPE = np.int32  # the column numbers of SparseRows
 _BLOCK_CELLS = 1_000_000  # query-document scores computed at once (bounds memory: ~100 MB less than 4M, as fast)
 
 THEME_PREFIX = str(XS) + "theme-"
@@ -469,7 +470,8 @@ def doc_freq(dids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 @dataclass(frozen=True)
 class SparseRows:
-    """Rows of a sparse matrix in CSR form (``indptr``, ``indices``, ``data``)."""
+    """Rows of a sparse matrix in CSR form (``indptr``, ``indices``, ``data``). Column numbers
+    are :data:`COL_DTYPE` (SciPy's own index type: its matrices share them, no copy)."""
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -498,7 +500,7 @@ class SparseRows:
             base += int(part.indptr[-1])
         return SparseRows(
             np.concatenate(ptrs),
-            np.concatenate([part.indices for part in parts]) if parts else np.zeros(0, np.int64),
+            np.concatenate([part.indices for part in parts]) if parts else np.zeros(0, COL_DTYPE),
             np.concatenate([part.data for part in parts]) if parts else np.zeros(0, np.float64),
         )
 
@@ -508,7 +510,7 @@ class SparseRows:
         ptr = np.zeros(len(parts) + 1, dtype=np.int64)
         np.cumsum(lens, out=ptr[1:])
         if not parts:
-            return SparseRows(ptr, np.zeros(0, np.int64), np.zeros(0, np.float64))
+            return SparseRows(ptr, np.zeros(0, COL_DTYPE), np.zeros(0, np.float64))
         return SparseRows(ptr, np.concatenate([ix for ix, _ in parts]), np.concatenate([w for _, w in parts]))
 
     @staticmethod
@@ -526,7 +528,9 @@ class SparseRows:
         vals = vals / np.where(norms[rows] > 0, norms[rows], 1.0)
         ptr = np.zeros(n_rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=n_rows), out=ptr[1:])
-        return SparseRows(ptr, cols.astype(np.int64), vals.astype(np.float64))
+        if cols.size and int(cols.max()) >= 2**31:
+            raise OverflowError("more n-gram features than 32-bit column numbers hold")
+        return SparseRows(ptr, cols.astype(COL_DTYPE), vals.astype(np.float64))
 
 
 def blend(a: SparseRows, b: SparseRows, weight_b: float) -> SparseRows:
@@ -788,13 +792,16 @@ def similarity_candidates(
     space = SimilaritySpace.fit([pv.sim_text() for pv in problems], [pv.measures for pv in problems], themes, rows)
     at = {r: k for k, r in enumerate(rows)}  # problem -> its row in space.problems
     col = {s: k for k, s in enumerate(space.slugs)}
+    query_rows, seed_rows = space.problems.take([at[i] for i in queries]), space.problems.take([at[i] for i in seeds])
+    slugs, profiles, n_features = space.slugs, space.profiles, space.model.n_features
+    del space  # its vectors are in the two copies now (at 10,000 bulletins ~160 MB less at the peak)
     scores = theme_scores(
-        space.problems.take([at[i] for i in queries]), space.problems.take([at[i] for i in seeds]),
-        [[col[s] for s in sorted(tagged[problems[i].iri]) if s in col] for i in seeds],
-        space.profiles, space.model.n_features,
+        query_rows, seed_rows, [[col[s] for s in sorted(tagged[problems[i].iri]) if s in col] for i in seeds],
+        profiles, n_features,
     )
+    del query_rows, seed_rows
     out = {}
-    slugs, kept = space.slugs, min(CANDIDATES_KEPT, len(space.slugs))
+    kept = min(CANDIDATES_KEPT, len(slugs))
     # the kept-th best score of each row, unrounded: a score more than 1e-4 below it cannot
     # round into the kept ones (ties included), so only the others are rounded and sorted
     floor = -np.partition(-scores, kept - 1, axis=1)[:, kept - 1] - 1e-4 if kept else np.zeros(len(queries))
