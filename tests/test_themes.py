@@ -380,9 +380,9 @@ def test_similarity_space_fitted_a_chunk_at_a_time_is_the_same(built, monkeypatc
             assert np.array_equal(a.data, b.data)  # bit for bit, not approximately
     # only some rows weighed (as similarity_candidates asks): the same model, and those rows'
     # vectors bit for bit, in increasing row order, for any chunk size
-    rows = sorted(set(range(0, len(problems), 3)) | {len(problems) - 1})
-    for size in (7, 50, 10_000):
-        monkeypatch.setattr(T, "FIT_CHUNK", size)
+    every_third = sorted(set(range(0, len(problems), 3)) | {len(problems) - 1})
+    for size, rows in [(size, rows) for size in (7, 50, 10_000) for rows in (every_third, [1, len(problems) - 1])]:
+        monkeypatch.setattr(T, "FIT_CHUNK", size)  # (with the two rows, most chunks weigh none)
         some = T.SimilaritySpace.fit(statements, measures, themes, rows)
         assert np.array_equal(some.model.idf, whole.model.idf)
         want = whole.problems.take(rows)
