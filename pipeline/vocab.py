@@ -169,6 +169,10 @@ class TextLiteral(Literal):
     def value(self) -> str:
         return str.__str__(self)  # an exact str, as rdflib's value of a string literal
 
+    def __repr__(self) -> str:  # as rdflib writes its own (tests and reports sort by it)
+        lang = f", lang={self._language!r}" if self._language is not None else ""
+        return f"rdflib.term.Literal({str.__repr__(self)}{lang})"
+
 
 try:  # rdflib orders terms of different kinds by a rank per exact type: a literal's rank
     from rdflib.term import _ORDERING
@@ -198,7 +202,7 @@ def _same_as_rdflib(make) -> bool:
         for text, lang in (("整改落实不到位的问题", "zh"), ("abc", None), ("", "zh"), ("a\"b\n", None)):
             ours, theirs = make(text, lang), Literal(text, lang=lang)
             checks = (
-                ours == theirs, hash(ours) == hash(theirs), ours.eq(theirs), ours.n3() == theirs.n3(),
+                ours == theirs, hash(ours) == hash(theirs), ours.eq(theirs), ours.n3() == theirs.n3(), repr(ours) == repr(theirs),
                 ours.language == theirs.language, ours.datatype == theirs.datatype,
                 ours.value == theirs.value and type(ours.value) is type(theirs.value),
                 ours.toPython() == theirs.toPython(), pickle.loads(pickle.dumps(ours)) == theirs,

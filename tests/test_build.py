@@ -209,6 +209,7 @@ def test_text_literals_are_rdflibs_terms_holding_their_text_once():
     assert ours == theirs and hash(ours) == hash(theirs) and {ours: 1}[theirs] == 1
     assert ours.value == text and type(ours.value) is str and ours.toPython() == text
     assert ours.n3() == theirs.n3() and serialize_turtle_of(ours) == serialize_turtle_of(theirs)
+    assert repr(ours) == repr(theirs) and repr(vocab.plain(text)) == repr(Literal(text))
     assert pickle.loads(pickle.dumps(ours)) == theirs
     terms = [URIRef("urn:z"), BNode("b"), Literal("子"), Literal(3)]
     assert sorted([*terms, ours]) == sorted([*terms, theirs])  # literals after IRIs
