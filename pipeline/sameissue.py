@@ -61,6 +61,7 @@ import math
 import re
 import sys
 import unicodedata
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -241,9 +242,10 @@ class _Space:
     Each item's features are kept as a sorted ``int32`` array of vocabulary ids (the
     vocabulary in string order, so id order is string order), not as a set of strings: at
     10,000 bulletins the four spaces of 180,000 problems took ~5 GB as frozensets and take a
-    tenth of that as arrays. Weighted sums are ``math.fsum`` (exactly rounded, so they do not
-    depend on the order a set happens to iterate in: the same input gives the same scores in
-    every process).
+    tenth of that as arrays. All items' arrays are one (``flat``, item ``k``'s ids at
+    ``off[k]:off[k + 1]``): an array object per item and space was ~80 MB at 10,000
+    bulletins. Weighted sums are ``math.fsum`` (exactly rounded, so they do not depend on the
+    order a set happens to iterate in: the same input gives the same scores in every process).
     """
 
     def __init__(self, sets: Iterable[Iterable[str]], factor: float = 1.0, is_boiler=None):
@@ -258,7 +260,11 @@ class _Space:
         order = sorted(range(len(grams)), key=grams.__getitem__)
         rank = np.empty(len(grams), dtype=np.int32)
         rank[order] = np.arange(len(grams), dtype=np.int32)
-        self._weigh([grams[k] for k in order], [np.sort(rank[a]) for a in raw], factor, is_boiler)
+        ids = [np.sort(rank[a]) for a in raw]
+        off = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, ids), np.int64, len(ids)), out=off[1:])
+        flat = np.concatenate(ids) if ids else np.zeros(0, np.int32)
+        self._weigh([grams[k] for k in order], flat.astype(np.int32), off, factor, is_boiler)
 
     @classmethod
     def of_texts(cls, texts: Sequence[str], sizes: tuple[int, ...], numbers: bool, factor: float = 1.0, is_boiler=None) -> _Space:
@@ -289,7 +295,8 @@ class _Space:
         rank = np.empty(len(grams), dtype=np.int64)
         rank[order] = np.arange(len(grams), dtype=np.int64)
         v = max(len(grams), 1)
-        ids: list[np.ndarray] = []
+        pieces: list[np.ndarray] = []  # each chunk's ids, its items' in turn
+        lengths: list[np.ndarray] = []  # each chunk's items' numbers of ids
         df = np.zeros(len(grams), dtype=np.int64)
         for k, (a, codes, vc, nums) in enumerate(chunks):
             chunks[k] = None  # each chunk's codes go as its ids come (the peak was both at once)
@@ -307,29 +314,71 @@ class _Space:
             local = (mine % v).astype(np.int32)
             del mine
             df += np.bincount(local, minlength=len(grams))
-            ids.extend(local[bounds[i] : bounds[i + 1]] for i in range(m))
+            pieces.append(local)
+            lengths.append(np.diff(bounds))
+        off = np.zeros(n + 1, dtype=np.int64)
+        if lengths:
+            np.cumsum(np.concatenate(lengths), out=off[1:])
+        # one array of all ids, the chunks' copied in and let go one by one (never all twice)
+        flat = np.empty(int(off[-1]), dtype=np.int32)
+        at = 0
+        for k, piece in enumerate(pieces):
+            pieces[k] = None
+            flat[at : at + len(piece)] = piece
+            at += len(piece)
         space = cls.__new__(cls)
-        space._weigh([_intern(grams[k]) for k in order], ids, factor, is_boiler, df)
+        space._weigh([_intern(grams[k]) for k in order], flat, off, factor, is_boiler, df)
         return space
 
-    def _weigh(self, grams: list[str], ids: list[np.ndarray], factor: float, is_boiler, df: np.ndarray | None = None) -> None:
-        """``df``: each id's number of items, when the caller counted them (else counted here
-        over all the items' ids at once)."""
+    def _weigh(self, grams: list[str], flat: np.ndarray, off: np.ndarray, factor: float, is_boiler, df: np.ndarray | None = None) -> None:
+        """``df``: each id's number of items, when the caller counted them (else counted here)."""
         self.grams: list[str] = grams  # id -> n-gram, in string order
-        self.ids: list[np.ndarray] = ids  # per item: its ids, sorted
-        n = len(self.ids)
+        self.flat = flat  # every item's ids, sorted within each item (int32)
+        self.off = off  # item k's ids are flat[off[k] : off[k + 1]]
+        n = len(off) - 1
         if df is None:
-            df = np.bincount(np.concatenate(self.ids), minlength=len(self.grams)) if self.ids else np.zeros(0, np.int64)
+            df = np.bincount(flat, minlength=len(grams)) if len(flat) else np.zeros(len(grams), np.int64)
         self.df = df
         w = [_idf(int(d), n) * (factor if is_boiler and is_boiler(g) else 1.0) for g, d in zip(self.grams, self.df.tolist())]
         self.w = np.array(w, dtype=np.float64)
         self.w2 = self.w * self.w
-        self.sums = [math.fsum(self.w[a].tolist()) for a in self.ids]
-        self.norms = [math.sqrt(math.fsum(self.w2[a].tolist())) for a in self.ids]
+        # Python floats in C arrays (a float object each was ~45 MB at 10,000 bulletins)
+        self.sums = array("d", self._row_fsums(self.w))
+        self.norms = array("d", map(math.sqrt, self._row_fsums(self.w2)))
+
+    def _row_fsums(self, weights: np.ndarray) -> list[float]:
+        """Each item's ``math.fsum`` of ``weights`` over its ids, ~1M ids at a time."""
+        off, n, out = self.off.tolist(), len(self.off) - 1, []
+        fsum = math.fsum
+        a = 0
+        while a < n:
+            b = max(a + 1, int(np.searchsorted(self.off, off[a] + (1 << 20), side="right")) - 1)
+            b = min(b, n)
+            vals = weights[self.flat[off[a] : off[b]]].tolist()
+            base = off[a]
+            out.extend(fsum(vals[off[k] - base : off[k + 1] - base]) for k in range(a, b))
+            a = b
+        return out
+
+    @property
+    def ids(self) -> list[np.ndarray]:
+        """Each item's ids (views of :attr:`flat`; for reports and tests)."""
+        flat, off = self.flat, self.off.tolist()
+        return [flat[off[k] : off[k + 1]] for k in range(len(off) - 1)]
+
+    def ids_of(self, i: int) -> np.ndarray:
+        return self.flat[self.off[i] : self.off[i + 1]]
 
     def grams_of(self, i: int) -> frozenset[str]:
         """Item ``i``'s features as strings (for reports; the scores never need them)."""
-        return frozenset(self.grams[k] for k in self.ids[i].tolist())
+        return frozenset(self.grams[k] for k in self.ids_of(i).tolist())
+
+    def gather(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(each item's number of ids, their ids one item after the other) of ``items``."""
+        starts = self.off[items]
+        lens = self.off[items + 1] - starts
+        idx = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(int(lens.sum()), dtype=np.int64)
+        return lens, self.flat[idx]
 
     def weight(self, gram: str) -> float:
         k = bisect.bisect_left(self.grams, gram)
@@ -337,7 +386,7 @@ class _Space:
 
     def shared(self, i: int, j: int) -> np.ndarray:
         """The ids two items share (both arrays sorted and duplicate-free)."""
-        a, b = self.ids[i], self.ids[j]
+        a, b = self.ids_of(i), self.ids_of(j)
         if len(a) > len(b):
             a, b = b, a
         if not len(a):  # the shorter one
@@ -361,17 +410,13 @@ class _Space:
         m = len(left)
         if not m:
             return [[] for _ in weights]
-        ids = self.ids
-        a = [ids[i] for i in left]
-        b = [ids[j] for j in right]
-        la = np.fromiter(map(len, a), dtype=np.int64, count=m)
-        lb = np.fromiter(map(len, b), dtype=np.int64, count=m)
-        if not la.sum() or not lb.sum():
+        la, flat_a = self.gather(np.asarray(left, dtype=np.int64))
+        lb, flat_b = self.gather(np.asarray(right, dtype=np.int64))
+        if not len(flat_a) or not len(flat_b):
             return [[0.0] * m for _ in weights]
         v = len(self.grams)
-        flat_b = np.concatenate(b)
         pair_b = np.repeat(np.arange(m, dtype=np.int64), lb)
-        codes_a = np.repeat(np.arange(m, dtype=np.int64) * v, la) + np.concatenate(a)
+        codes_a = np.repeat(np.arange(m, dtype=np.int64) * v, la) + flat_a
         codes_b = pair_b * v + flat_b
         pos = np.searchsorted(codes_a, codes_b)
         pos[pos == len(codes_a)] = 0
@@ -418,7 +463,7 @@ class _Space:
 
     def heaviest(self, i: int, k: int) -> np.ndarray:
         """Item ``i``'s ``k`` heaviest ids shared with at least one other item, ties by string."""
-        a = self.ids[i]
+        a = self.ids_of(i)
         a = a[self.df[a] >= 2]
         return a[np.lexsort((a, -self.w[a]))[:k]]
 
@@ -491,13 +536,10 @@ class Scorer:
         p_key, p_item = [], []
         small = np.int32 if max(space, n) < 2**31 else np.int64
         for sp, shift in ((self.text, 0), (self.measures, nt)):
-            flat = np.concatenate(sp.ids)
-            kept = np.flatnonzero(wanted[shift : shift + len(sp.grams)][flat])
-            p_key.append(flat[kept].astype(small) + shift)  # int32 until coded: half the size
-            del flat
-            item_ends = np.cumsum(np.fromiter(map(len, sp.ids), np.int64, n))
-            p_item.append(np.searchsorted(item_ends, kept, side="right").astype(small))  # the item of each
-            del kept, item_ends
+            kept = np.flatnonzero(wanted[shift : shift + len(sp.grams)][sp.flat])
+            p_key.append(sp.flat[kept].astype(small) + shift)  # int32 until coded: half the size
+            p_item.append(np.searchsorted(sp.off[1:], kept, side="right").astype(small))  # the item of each
+            del kept
         post_key, post_item = np.concatenate(p_key), np.concatenate(p_item)
         del p_key, p_item
         if len(gid) * space * n >= 2**63:
