@@ -69,7 +69,7 @@ import numpy as np
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
-from .enrich import EnrichContext, register
+from .enrich import EnrichContext, adder, register
 from .hangrams import distinct, gram_keys, unpack
 from .records import stable_id
 from .vocab import XR, XS
@@ -232,6 +232,12 @@ _EXPAND = 1 << 20  # candidate postings expanded at a time
 PAIR_CHUNK = 2_000  # candidate pairs whose shared n-grams are found at once (transient ~16 MB)
 
 
+def _fsums(vals: list[float], bounds: list[int]) -> list[float]:
+    """``math.fsum(vals[bounds[k] : bounds[k + 1]])`` for each ``k``."""
+    fsum = math.fsum
+    return [fsum(vals[bounds[k] : bounds[k + 1]]) for k in range(len(bounds) - 1)]
+
+
 def _idf(df: int, n: int) -> float:
     return math.log((n + 1) / (df + 1)) + 1.0
 
@@ -349,14 +355,12 @@ class _Space:
     def _row_fsums(self, weights: np.ndarray) -> list[float]:
         """Each item's ``math.fsum`` of ``weights`` over its ids, ~1M ids at a time."""
         off, n, out = self.off.tolist(), len(self.off) - 1, []
-        fsum = math.fsum
         a = 0
         while a < n:
             b = max(a + 1, int(np.searchsorted(self.off, off[a] + (1 << 20), side="right")) - 1)
             b = min(b, n)
-            vals = weights[self.flat[off[a] : off[b]]].tolist()
             base = off[a]
-            out.extend(fsum(vals[off[k] - base : off[k + 1] - base]) for k in range(a, b))
+            out.extend(_fsums(weights[self.flat[base : off[b]]].tolist(), [o - base for o in off[a : b + 1]]))
             a = b
         return out
 
@@ -423,12 +427,7 @@ class _Space:
         hit = codes_a[pos] == codes_b
         got = flat_b[hit]
         bounds = np.searchsorted(pair_b[hit], np.arange(m + 1, dtype=np.int64)).tolist()
-        fsum = math.fsum
-        out = []
-        for w in weights:
-            vals = w[got].tolist()
-            out.append([fsum(vals[bounds[k] : bounds[k + 1]]) for k in range(m)])
-        return out
+        return [_fsums(w[got].tolist(), bounds) for w in weights]
 
     def cosine(self, i: int, j: int, shared2: float | None = None) -> float:
         """``shared2``: the shared squared weights when known (:meth:`shared_sums`)."""
@@ -796,17 +795,18 @@ def link_iri(source: str, target: str) -> URIRef:
 
 def add_links(g: Graph, links: list[Link]) -> None:
     """Emit ``xs:IssueLink`` nodes and, for links at the threshold, ``xs:sameIssueAs``."""
+    add = adder(g)
     for lk in links:
         s, t = URIRef(lk.source), URIRef(lk.target)
         node = link_iri(lk.source, lk.target)
-        g.add((node, RDF.type, XS.IssueLink))
-        g.add((node, XS.source, s))
-        g.add((node, XS.target, t))
+        add((node, RDF.type, XS.IssueLink))
+        add((node, XS.source, s))
+        add((node, XS.target, t))
         g.set((node, XS.score, Literal(f"{lk.score:.3f}", datatype=XSD.decimal)))
         g.set((node, XS.method, Literal(lk.method)))
         if lk.same:
-            g.add((s, XS.sameIssueAs, t))
-            g.add((t, XS.sameIssueAs, s))
+            add((s, XS.sameIssueAs, t))
+            add((t, XS.sameIssueAs, s))
 
 
 @register("same_issue", 30)
