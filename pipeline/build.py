@@ -29,6 +29,7 @@ from .vocab import (
     PREFIXES,
     XR,
     XS,
+    TextLiteral,
     bind_prefixes,
     closed,
     decimal_literal,
@@ -405,9 +406,11 @@ class _TurtleWriter:
 
     def term(self, t) -> str:
         kind = type(t)
-        if kind is URIRef or (kind is not Literal and isinstance(t, URIRef)):
+        if kind is URIRef:
             return self.iri(t)
-        if kind is Literal or isinstance(t, Literal):
+        # exact types first: isinstance against rdflib's terms goes through ABCMeta (a
+        # Python-level check per call)
+        if kind is TextLiteral or kind is Literal or isinstance(t, Literal):
             lex = '"' + _escape(str(t)) + '"'
             lang = t.language
             if lang:
@@ -416,11 +419,14 @@ class _TurtleWriter:
             if dt is not None and str(dt) != _XSD_STRING_S:
                 return f"{lex}^^{self.iri(dt)}"
             return lex
+        if isinstance(t, URIRef):
+            return self.iri(t)
         return f"_:{t}"
 
     @staticmethod
     def order(t) -> tuple:
-        if isinstance(t, Literal):
+        kind = type(t)
+        if kind is TextLiteral or kind is Literal or (kind is not URIRef and isinstance(t, Literal)):
             return (1, str(t.datatype or ""), t.language or "", str(t))
         return (0, "", "", str(t))
 

@@ -20,7 +20,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .build import subject_index
 from .memstore import objects, split_index
-from .vocab import OA, PREFIXES, STATUS_ZH, XR_URI, XS, extended
+from .vocab import OA, PREFIXES, STATUS_ZH, XR_URI, XS, TextLiteral, extended
 
 HIDDEN_TYPES = {XS.Span}
 
@@ -76,7 +76,10 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
     if spans is not None:
         hidden.update(spans.iris[r] for r in spans.live_rows())
     # IRIs sort as their strings; key=str avoids rdflib's slower rich comparison
-    nodes = sorted((s for s, props in indexed.items() if isinstance(s, URIRef) and rdf_type in props and s not in hidden), key=str)
+    nodes = sorted(
+        (s for s, props in indexed.items() if (type(s) is URIRef or isinstance(s, URIRef)) and rdf_type in props and s not in hidden),
+        key=str,
+    )
     node_set = set(nodes)
     for n in nodes:
         props = indexed[n]
@@ -89,7 +92,8 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
             if ps == type_s:
                 continue
             for o in objects(props[p]):
-                if isinstance(o, Literal):
+                kind = type(o)  # exact types first: isinstance goes through ABCMeta
+                if kind is TextLiteral or kind is Literal or (kind is not URIRef and isinstance(o, Literal)):
                     lits[qname(p)].append(str(o))
                 elif o in hidden:
                     r = spans.find(o) if spans is not None else None
@@ -102,7 +106,7 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
                         evidence.append((int(st), str(objects(sp[oa_exact])[0])))
                 elif o in node_set:
                     edges.append((qname(o), qname(p)))
-                elif isinstance(o, URIRef):
+                elif kind is URIRef or isinstance(o, URIRef):
                     lits[qname(p)].append(qname(o))  # e.g. xs:status xs:Completed: an attribute to colour by
         for k, vs in sorted(lits.items()):
             attrs[k] = " | ".join(sorted(vs))
