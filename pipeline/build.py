@@ -25,11 +25,11 @@ from .link import Linked
 from .memstore import SPAN_PREDICATES, BuildGraph, CompactMemory, split_index
 from .records import BulletinRec, DocumentResult, Span, stable_id
 from .vocab import (
+    LITERAL_TYPES,
     ORG,
     PREFIXES,
     XR,
     XS,
-    TextLiteral,
     bind_prefixes,
     closed,
     decimal_literal,
@@ -408,9 +408,7 @@ class _TurtleWriter:
         kind = type(t)
         if kind is URIRef:
             return self.iri(t)
-        # exact types first: isinstance against rdflib's terms goes through ABCMeta (a
-        # Python-level check per call)
-        if kind is TextLiteral or kind is Literal or isinstance(t, Literal):
+        if kind in LITERAL_TYPES or isinstance(t, Literal):
             lex = '"' + _escape(str(t)) + '"'
             lang = t.language
             if lang:
@@ -426,7 +424,7 @@ class _TurtleWriter:
     @staticmethod
     def order(t) -> tuple:
         kind = type(t)
-        if kind is TextLiteral or kind is Literal or (kind is not URIRef and isinstance(t, Literal)):
+        if kind in LITERAL_TYPES or (kind is not URIRef and isinstance(t, Literal)):
             return (1, str(t.datatype or ""), t.language or "", str(t))
         return (0, "", "", str(t))
 

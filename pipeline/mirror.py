@@ -20,7 +20,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .build import subject_index
 from .memstore import objects, split_index
-from .vocab import OA, PREFIXES, STATUS_ZH, XR_URI, XS, TextLiteral, extended
+from .vocab import LITERAL_TYPES, OA, PREFIXES, STATUS_ZH, XR_URI, XS, extended
 
 HIDDEN_TYPES = {XS.Span}
 
@@ -93,8 +93,8 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
             if ps == type_s:
                 continue
             for o in objects(props[p]):
-                kind = type(o)  # exact types first: isinstance goes through ABCMeta
-                if kind is TextLiteral or kind is Literal or (kind is not URIRef and isinstance(o, Literal)):
+                kind = type(o)
+                if kind in LITERAL_TYPES or (kind is not URIRef and isinstance(o, Literal)):
                     lits[qname(p)].append(str(o))
                 elif (r := find_span(o)) is not None:
                     evidence.append((spans.start[r], spans.exact(r)))

@@ -174,6 +174,11 @@ class TextLiteral(Literal):
         return f"rdflib.term.Literal({str.__repr__(self)}{lang})"
 
 
+# the exact classes of the literals a build makes: hot loops test ``type(t) in LITERAL_TYPES``
+# before ``isinstance(t, Literal)``, which goes through rdflib's ABCMeta (a Python-level check)
+LITERAL_TYPES = (Literal, TextLiteral)
+
+
 try:  # rdflib orders terms of different kinds by a rank per exact type: a literal's rank
     from rdflib.term import _ORDERING
 
