@@ -474,8 +474,8 @@ class _TurtleWriter:
                 block.append(span_row(s))
             else:
                 parts = []
-                for key, head_p, p in sorted((*pred(p), p) for p in preds):
-                    objs = preds[p]
+                # predicates' keys are distinct: the sort never compares the slots
+                for _, head_p, objs in sorted([(*pred(p), v) for p, v in preds.items()]):
                     if type(objs) is not dict:
                         text = term(objs)
                     else:

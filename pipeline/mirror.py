@@ -89,10 +89,11 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
         evidence = []
         edges = []
         # predicates compared as exact strs (URIRef.__eq__ is a Python call per predicate)
-        for ps, p in sorted([(str(p), p) for p in props]):
+        # predicates' strings are distinct: the sort never compares the slots
+        for ps, p, slot in sorted([(str(p), p, v) for p, v in props.items()]):
             if ps == type_s:
                 continue
-            for o in objects(props[p]):
+            for o in objects(slot):
                 kind = type(o)
                 if kind in LITERAL_TYPES or (kind is not URIRef and isinstance(o, Literal)):
                     lits[qname(p)].append(str(o))

@@ -146,6 +146,61 @@ def test_sparql_over_the_lean_store():
     assert [tuple(r) for r in lean.query(q)] == [tuple(r) for r in ref.query(q)]
 
 
+
+# --- a subject's slots: one tuple and a shared shape, read like the dict they replace ----------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_hold_what_a_dict_index_holds_in_its_order(seed):
+    """Whatever is added and removed, a subject's row has the predicates, slots and order a
+    dict-of-dicts index (what the store kept before rows) would have."""
+    import pickle
+
+    from pipeline.memstore import Row, _drop, _put, _row_drop, _row_put
+
+    rnd = random.Random(seed)
+    ref: dict = {}
+    rows: dict = {}
+    for _ in range(400):
+        s, p, o = rnd.choice(SUBJECTS), rnd.choice(PREDICATES), rnd.choice(OBJECTS)
+        there = s in ref and p in ref[s] and (ref[s][p] == o if type(ref[s][p]) is not dict else o in ref[s][p])
+        if rnd.random() < 0.65:
+            assert _row_put(rows, s, p, o) == _put(ref, s, p, o) == (not there)
+        elif there:
+            _row_drop(rows, s, p, o)
+            _drop(ref, s, p, o)
+        assert rows.keys() == ref.keys()
+        for subj, preds in ref.items():
+            row = rows[subj]
+            assert type(row) is Row
+            assert list(row) == list(preds) and len(row) == len(preds)  # predicates, in order
+            assert list(row.items()) == list(preds.items())  # lone objects and dicts of several
+            assert all(row[q] == preds[q] and q in row for q in preds)
+            for q in PREDICATES:
+                assert row.get(q, "-") == preds.get(q, "-") and (q in row) == (q in preds)
+            assert row == preds
+    assert rows, "the run left no subject to compare"
+    for row in rows.values():
+        back = pickle.loads(pickle.dumps(row))
+        assert type(back) is Row and list(back.items()) == list(row.items())
+        with pytest.raises(KeyError):
+            row[URIRef(f"{EX}never")]
+
+
+def test_subjects_with_the_same_predicates_share_one_shape():
+    from pipeline.memstore import _tget
+
+    g = Graph(store=CompactMemory())
+    for s in SUBJECTS[:4]:
+        g.add((s, PREDICATES[0], OBJECTS[1]))
+        g.add((s, PREDICATES[1], OBJECTS[2]))
+    g.add((SUBJECTS[4], PREDICATES[1], OBJECTS[2]))  # another order: another shape
+    g.add((SUBJECTS[4], PREDICATES[0], OBJECTS[1]))
+    shapes = {id(_tget(g.store._spo[s], 0)) for s in SUBJECTS[:4]}
+    assert len(shapes) == 1
+    assert id(_tget(g.store._spo[SUBJECTS[4]], 0)) not in shapes
+    assert list(g.store._spo[SUBJECTS[4]]) == [PREDICATES[1], PREDICATES[0]]
+
 # --- the span table: rows that stand for five triples each ------------------------------------
 
 from pipeline.memstore import SPAN_PREDICATES  # noqa: E402
