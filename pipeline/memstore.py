@@ -7,7 +7,8 @@ corpus of ten thousand bulletins (~28M triples) does not fit in memory at all.
 :class:`CompactMemory` keeps two indexes, and stores a lone value directly instead of in a
 one-entry dict (almost every subject has one object per predicate, almost every literal one
 subject): ``spo[s][p] = o`` or ``{o1: None, o2: None, …}``, ``pos[p][o] = s`` or
-``{s1: None, …}``. An object-only pattern ``(None, None, o)`` asks each predicate's index
+``[s1, s2, …]`` (a list: the s→p→o index already tells a new triple from one that is there,
+and a list costs 8 bytes a member where a dict costs ~40). An object-only pattern ``(None, None, o)`` asks each predicate's index
 (a build uses ~80 predicates). Iteration follows insertion order, like ``SimpleMemory``, so a
 pass that happens to depend on order sees the same order in both.
 
@@ -45,8 +46,10 @@ _startswith = str.startswith
 
 
 def _each(v) -> Iterator:
-    """The members of an index slot: one term, or the keys of a dict of several."""
-    if type(v) is dict:
+    """The members of an index slot: one term, or several (the keys of a dict in the s→p→o
+    index, a list in the p→o→s one)."""
+    t = type(v)
+    if t is dict or t is list:
         return iter(list(v))  # a copy: callers may remove while iterating
     return iter((v,))
 
@@ -217,38 +220,40 @@ def _row_drop(index: dict, s, p, o) -> None:
     index[s] = _tnew(Row, slots)
 
 
-def _put(index: dict, k1, k2, v) -> bool:
-    """index[k1][k2] gains v; False when it was already there."""
-    inner = index.get(k1)
+def _pos_put(index: dict, p, o, s) -> None:
+    """The p→o→s index gains (s, p, o), which the s→p→o index has just gained (so it is not
+    there yet: no membership test). Several subjects of one object are a list, in the order
+    they came (a list costs 8 bytes a subject, a dict ~40)."""
+    inner = index.get(p)
     if inner is None:
-        index[k1] = {k2: v}
-        return True
-    cur = inner.get(k2)
+        index[p] = {o: s}
+        return
+    cur = inner.get(o)
     if cur is None:
-        inner[k2] = v
-        return True
-    if type(cur) is dict:
-        if v in cur:
-            return False
-        cur[v] = None
-        return True
-    if cur == v:
-        return False
-    inner[k2] = {cur: None, v: None}
-    return True
-
-
-def _drop(index: dict, k1, k2, v) -> None:
-    inner = index[k1]
-    cur = inner[k2]
-    if type(cur) is dict:
-        del cur[v]
-        if len(cur) == 1:
-            inner[k2] = next(iter(cur))
+        inner[o] = s
+    elif type(cur) is list:
+        cur.append(s)
     else:
-        del inner[k2]
+        inner[o] = [cur, s]
+
+
+def _pos_drop(index: dict, p, o, s) -> None:
+    """(s, p, o), which is there, leaves the p→o→s index."""
+    inner = index[p]
+    cur = inner[o]
+    if type(cur) is list:
+        for k, x in enumerate(cur):  # the very object first, as a dict's lookup would
+            if x is s:
+                del cur[k]
+                break
+        else:
+            cur.remove(s)
+        if len(cur) == 1:
+            inner[o] = cur[0]
+    else:
+        del inner[o]
     if not inner:
-        del index[k1]
+        del index[p]
 
 
 # A span row's predicates, in the order the builder used to add its triples; looked up by
@@ -457,7 +462,7 @@ class CompactMemory(SimpleMemory):
         if not t.live:
             # where the rows' rdf:type group comes among the classes, as if their triples
             # were added now (an empty slot: the rows stand for its members)
-            self._pos.setdefault(_TYPE, {}).setdefault(_SPAN, {})
+            self._pos.setdefault(_TYPE, {}).setdefault(_SPAN, [])
         t.append(iri, doc, start, end, exact)
         return iri
 
@@ -469,7 +474,7 @@ class CompactMemory(SimpleMemory):
 
     def _add(self, s, p, o) -> None:
         if _row_put(self._spo, s, p, o):
-            _put(self._pos, p, o, s)
+            _pos_put(self._pos, p, o, s)
             self._len += 1
 
     def add(self, triple, context=None, quoted: bool = False) -> None:
@@ -485,7 +490,7 @@ class CompactMemory(SimpleMemory):
                 self._evict(s)
         for s, p, o in found:
             _row_drop(self._spo, s, p, o)
-            _drop(self._pos, p, o, s)
+            _pos_drop(self._pos, p, o, s)
             self._len -= 1
 
     def __len__(self, context=None) -> int:
@@ -496,7 +501,7 @@ class CompactMemory(SimpleMemory):
         span table and then the indexed ones (whose values are their terms, or None where a
         triple is missing)."""
         yield from self.spans.facts()
-        for sp in list(_each(self._pos.get(_TYPE, {}).get(_SPAN, {}))):
+        for sp in list(_each(self._pos.get(_TYPE, {}).get(_SPAN, []))):
             preds = self._spo[sp]
             got = [preds.get(p) for p in SPAN_PREDICATES[1:]]
             yield (sp, *(next(iter(v)) if type(v) is dict else v for v in got))

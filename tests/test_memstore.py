@@ -150,13 +150,76 @@ def test_sparql_over_the_lean_store():
 # --- a subject's slots: one tuple and a shared shape, read like the dict they replace ----------
 
 
+def _dict_put(index: dict, k1, k2, v) -> bool:
+    """The model both indexes are held to: index[k1][k2] gains v (a lone value, or the keys of
+    a dict of several); False when it was already there."""
+    inner = index.setdefault(k1, {})
+    cur = inner.get(k2)
+    if cur is None:
+        inner[k2] = v
+    elif type(cur) is dict:
+        if v in cur:
+            return False
+        cur[v] = None
+    elif cur == v:
+        return False
+    else:
+        inner[k2] = {cur: None, v: None}
+    return True
+
+
+def _dict_drop(index: dict, k1, k2, v) -> None:
+    inner = index[k1]
+    cur = inner[k2]
+    if type(cur) is dict:
+        del cur[v]
+        if len(cur) == 1:
+            inner[k2] = next(iter(cur))
+    else:
+        del inner[k2]
+    if not inner:
+        del index[k1]
+
+
+def _members(slot) -> list:
+    return list(slot) if type(slot) in (dict, list) else [slot]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_both_indexes_hold_what_dict_indexes_hold_in_their_order(seed):
+    """Whatever is added and removed, the store's s→p→o rows and p→o→s slots hold the
+    members, in the order, that dict-of-dicts indexes (what the store kept before) would."""
+    rnd = random.Random(seed)
+    store = CompactMemory()
+    spo: dict = {}
+    pos: dict = {}
+    for _ in range(400):
+        s, p, o = rnd.choice(SUBJECTS), rnd.choice(PREDICATES), rnd.choice(OBJECTS)
+        if rnd.random() < 0.65:
+            store.add((s, p, o))
+            if _dict_put(spo, s, p, o):
+                _dict_put(pos, p, o, s)
+        else:
+            store.remove((s, p, o))
+            if s in spo and p in spo[s] and o in _members(spo[s][p]):
+                _dict_drop(spo, s, p, o)
+                _dict_drop(pos, p, o, s)
+        assert list(store._spo) == list(spo)
+        assert all(list(store._spo[x].items()) == list(spo[x].items()) for x in spo)
+        assert list(store._pos) == list(pos)
+        for q, objs in pos.items():
+            assert list(store._pos[q]) == list(objs)  # objects in the order they came
+            assert all(_members(store._pos[q][y]) == _members(objs[y]) for y in objs)  # and subjects
+    assert pos, "the run left no triple to compare"
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_rows_hold_what_a_dict_index_holds_in_its_order(seed):
     """Whatever is added and removed, a subject's row has the predicates, slots and order a
     dict-of-dicts index (what the store kept before rows) would have."""
     import pickle
 
-    from pipeline.memstore import Row, _drop, _put, _row_drop, _row_put
+    from pipeline.memstore import Row, _row_drop, _row_put
 
     rnd = random.Random(seed)
     ref: dict = {}
@@ -165,10 +228,10 @@ def test_rows_hold_what_a_dict_index_holds_in_its_order(seed):
         s, p, o = rnd.choice(SUBJECTS), rnd.choice(PREDICATES), rnd.choice(OBJECTS)
         there = s in ref and p in ref[s] and (ref[s][p] == o if type(ref[s][p]) is not dict else o in ref[s][p])
         if rnd.random() < 0.65:
-            assert _row_put(rows, s, p, o) == _put(ref, s, p, o) == (not there)
+            assert _row_put(rows, s, p, o) == _dict_put(ref, s, p, o) == (not there)
         elif there:
             _row_drop(rows, s, p, o)
-            _drop(ref, s, p, o)
+            _dict_drop(ref, s, p, o)
         assert rows.keys() == ref.keys()
         for subj, preds in ref.items():
             row = rows[subj]
