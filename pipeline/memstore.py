@@ -7,10 +7,11 @@ corpus of ten thousand bulletins (~28M triples) does not fit in memory at all.
 :class:`CompactMemory` keeps two indexes, and stores a lone value directly instead of in a
 one-entry dict (almost every subject has one object per predicate, almost every literal one
 subject): ``spo[s][p] = o`` or ``{o1: None, o2: None, …}``, ``pos[p][o] = s`` or
-``[s1, s2, …]`` (a list: the s→p→o index already tells a new triple from one that is there,
-and a list costs 8 bytes a member where a dict costs ~40). An object-only pattern ``(None, None, o)`` asks each predicate's index
-(a build uses ~80 predicates). Iteration follows insertion order, like ``SimpleMemory``, so a
-pass that happens to depend on order sees the same order in both.
+``[s1, s2, …]`` (a list: the s→p→o index already tells a new triple from one that is
+there, and a list costs 8 bytes a member where a dict costs ~40). An object-only pattern
+``(None, None, o)`` asks each predicate's index (a build uses ~80 predicates). Iteration
+follows insertion order, like ``SimpleMemory``, so a pass that happens to depend on order
+sees the same order in both.
 
 A subject's slots are a :class:`Row` rather than a dict: its predicates (a :class:`Shape`,
 shared by every subject with the same predicates in the same order) and its slots in one
@@ -205,13 +206,14 @@ def _row_drop(index: dict, s, p, o) -> None:
     shape = _tget(row, 0)
     i = shape.at[p]
     cur = _tget(row, i)
-    slots = list(_titer(row))
     if type(cur) is dict:
-        del cur[o]
+        del cur[o]  # in place: the row changes only when one object is left
         if len(cur) != 1:
             return
+        slots = list(_titer(row))
         slots[i] = next(iter(cur))
     else:
+        slots = list(_titer(row))
         if _tlen(row) == 2:
             del index[s]
             return
