@@ -222,23 +222,6 @@ def _row_drop(index: dict, s, p, o) -> None:
     index[s] = _tnew(Row, slots)
 
 
-def _pos_put(index: dict, p, o, s) -> None:
-    """The p→o→s index gains (s, p, o), which the s→p→o index has just gained (so it is not
-    there yet: no membership test). Several subjects of one object are a list, in the order
-    they came (a list costs 8 bytes a subject, a dict ~40)."""
-    inner = index.get(p)
-    if inner is None:
-        index[p] = {o: s}
-        return
-    cur = inner.get(o)
-    if cur is None:
-        inner[o] = s
-    elif type(cur) is list:
-        cur.append(s)
-    else:
-        inner[o] = [cur, s]
-
-
 def _pos_drop(index: dict, p, o, s) -> None:
     """(s, p, o), which is there, leaves the p→o→s index."""
     inner = index[p]
@@ -475,9 +458,32 @@ class CompactMemory(SimpleMemory):
                 self._add(a, b, c)
 
     def _add(self, s, p, o) -> None:
-        if _row_put(self._spo, s, p, o):
-            _pos_put(self._pos, p, o, s)
-            self._len += 1
+        # _row_put's two common cases inlined (a new subject, a new predicate: most of the
+        # millions of triples a build adds). Then the p→o→s index, which needs no membership
+        # test (the row has just told a new triple from one that is there): several subjects
+        # of one object are a list in the order they came (8 bytes a member, a dict ~40).
+        spo = self._spo
+        row = spo.get(s)
+        if row is None:
+            spo[s] = _tnew(Row, (_EMPTY._plus.get(p) or _EMPTY.plus(p), o))
+        else:
+            shape = _tget(row, 0)
+            if p not in shape.at:
+                spo[s] = _tnew(Row, (shape._plus.get(p) or shape.plus(p), *_tget(row, _REST), o))
+            elif not _row_put(spo, s, p, o):
+                return
+        self._len += 1
+        inner = self._pos.get(p)
+        if inner is None:
+            self._pos[p] = {o: s}
+            return
+        cur = inner.get(o)
+        if cur is None:
+            inner[o] = s
+        elif type(cur) is list:
+            cur.append(s)
+        else:
+            inner[o] = [cur, s]
 
     def add(self, triple, context=None, quoted: bool = False) -> None:
         s, p, o = triple
