@@ -26,13 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import ingest  # noqa: E402
-from pipeline.build import build_graph, iri, subject_index, write_turtle  # noqa: E402
+from pipeline.build import iri, subject_index, write_turtle  # noqa: E402
 from pipeline.enrich import ENRICH_PIPELINE, PASSES, EnrichContext, load_passes  # noqa: E402
-from pipeline.link import link  # noqa: E402
 from pipeline.mirror import problems_csv, write_graphml_to  # noqa: E402
-from pipeline.records import DocumentResult  # noqa: E402
 from pipeline.validate import check_evidence  # noqa: E402
-from pipeline.workflow import gc_paused, process_all  # noqa: E402
+from pipeline.workflow import RecordSpill, gc_paused, link_and_build, process_all  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -57,20 +55,12 @@ def run_stages(corpus: Path, out: Path) -> list[dict]:
         rows.append({"stage": stage, "seconds": now - t0, "rss_mb": rss_mb(), "peak_mb": peak_mb()})
         t0 = time.perf_counter()
 
-    with gc_paused():
+    with gc_paused(), RecordSpill() as spill:  # as a build does: records on disk until the graph reads them
         paths = [p for p in ingest.discover([corpus]) if p.name != "decisions.tsv"]
-        states = process_all(paths, {"max_bytes": 200_000_000})
+        states = process_all(paths, {"max_bytes": 200_000_000}, spill=spill)
         mark("ingest + segment + extract")
         good = [s for s in states if s.outcome == "ok"]
-        results = [DocumentResult(s.source, tuple(s.extractions), tuple(s.issues)) for s in good]
-        for s in good:
-            s.release_records()
-        linked = link(results)
-        del results
-        mark("link")
-        g = build_graph(linked, consume=True)  # as a build does: records freed as they go
-        del linked
-        mark("rdflib graph")
+        g = link_and_build(good, spill, mark)
         ctx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good})
         load_passes()
         for name in list(ENRICH_PIPELINE):

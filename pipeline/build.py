@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import InvalidOperation
 
 from rdflib import Graph, Literal, URIRef
@@ -23,7 +23,7 @@ from rdflib.namespace import XSD as _XSD
 from .extract import count_checks
 from .link import Linked
 from .memstore import SPAN_PREDICATES, BuildGraph, CompactMemory, split_index
-from .records import BulletinRec, DocumentResult, Span, stable_id
+from .records import BulletinRec, Extraction, Span, stable_id
 from .vocab import (
     LITERAL_TYPES,
     ORG,
@@ -56,9 +56,8 @@ def short(text: str, n: int = 24) -> str:
 class GraphBuilder:
     """Emit the graph of a linked corpus per ``../shared/ontology-core.md``."""
 
-    def __init__(self, linked: Linked, consume: bool = False):
+    def __init__(self, linked: Linked):
         self.linked = linked
-        self.consume = consume  # see build_graph
         self.g = bind_prefixes(BuildGraph())
         self.spans: dict[str, URIRef] = {}  # span id -> its IRI, as the store holds it
         self.doc_no: dict[str, int] = {}  # document id -> its number in the span table
@@ -88,7 +87,7 @@ class GraphBuilder:
             sp = self.spans[span.id] = self.g.store.add_span(iri(span.id), self.doc_no[span.doc_id], span.start, span.end, span.exact)
         self.add(node, prop, sp)
 
-    def build(self) -> Graph:
+    def build(self, records: Iterable[Sequence[Extraction]] | None = None) -> Graph:
         for res in self.linked.results:
             self.source_document(res.source)
         for uid, u in self.linked.units.items():
@@ -98,11 +97,11 @@ class GraphBuilder:
         for person in self.linked.people.values():
             self.person(person)
         results = self.linked.results
-        for i, res in enumerate(results):
-            if self.consume:
-                results[i] = DocumentResult(res.source, (), res.issues)
+        if records is None:
+            records = (res.extractions for res in results)
+        for res, extractions in zip(results, records, strict=True):
             main = None
-            for e in res.extractions:
+            for e in extractions:
                 b = e.bulletin
                 node = self.bulletin(b, res.source.path)
                 if b.index == 0:
@@ -341,13 +340,14 @@ class GraphBuilder:
         self.evidence(n, f.span)
 
 
-def build_graph(linked: Linked, consume: bool = False) -> Graph:
-    """The graph of a linked corpus. With ``consume``, each document's extraction records
-    leave ``linked`` as soon as its triples are in the graph, so that a large corpus's
-    records (~1.6 GB at 10,000 bulletins) and its graph need not be resident together: the
-    caller must hold no other reference to them for that to help (see
-    :meth:`pipeline.workflow.DocState.release_records`)."""
-    return GraphBuilder(linked, consume).build()
+def build_graph(linked: Linked, records: Iterable[Sequence[Extraction]] | None = None) -> Graph:
+    """The graph of a linked corpus. ``records``: each document's extraction records, in the
+    order of ``linked.results``, when these hold only what the link stage reads
+    (:meth:`Extraction.for_link`): a build reads them back one document at a time from
+    where they wait on disk (:class:`pipeline.workflow.RecordSpill`), so that a large
+    corpus's records (~1.6 GB at 10,000 bulletins) are never resident together, nor with
+    the graph."""
+    return GraphBuilder(linked).build(records)
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 
@@ -232,6 +232,13 @@ class Extraction:
     people: tuple[PersonMention, ...] = ()
     figures: tuple[FigureMention, ...] = ()
     inspection: InspectionMention | None = None
+
+    def for_link(self) -> Extraction:
+        """What the link stage reads of this bulletin (:func:`pipeline.link.link`): its
+        units, people, policies and inspection, and the bulletin's own fields without its
+        sections, categories and problems, the bulk of the records."""
+        b = replace(self.bulletin, sections=(), categories=(), problems=(), organisation=None, tail=None)
+        return Extraction(b, self.policies, self.units, self.people, (), self.inspection)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,9 @@ class DocState:
     extractions: list[Extraction] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     outcome: str = "pending"  # ok, skipped, duplicate, not-bulletin, decisions
-    sizes: tuple[int, int] | None = None  # (bulletins, problems) once the records are released
+    sizes: tuple[int, int] | None = None  # (bulletins, problems) once the records are spilled
+    link_input: tuple[Extraction, ...] = ()  # what the link stage reads of them (spilled records)
+    spilled: tuple[int, int] | None = None  # where the records wait in the build's RecordSpill
 
     @property
     def failed(self) -> bool:
@@ -61,13 +63,71 @@ class DocState:
     def n_problems(self) -> int:
         return self.sizes[1] if self.sizes else sum(len(e.bulletin.problems) for e in self.extractions)
 
-    def release_records(self) -> None:
-        """Drop this state's references to the extracted records, keeping their counts for the
-        run report: 10,000 documents' records are ~1.6 GB that the corpus passes never read.
-        A build does this before the graph stage, which then frees each document's records
-        once its triples are in (``build_graph(consume=True)``)."""
+    def spill(self, spill: RecordSpill) -> None:
+        """Move the extracted records to ``spill`` as soon as the document is through the
+        per-document stages, keeping their counts for the run report and what the link
+        stage reads of them: 10,000 documents' records are ~1.6 GB, which the graph stage
+        reads back one document at a time and the corpus passes never read."""
+        if self.outcome != "ok" or self.spilled is not None:
+            return
         self.sizes = (self.n_bulletins, self.n_problems)
+        self.link_input = tuple(e.for_link() for e in self.extractions)
+        self.spilled = spill.put(tuple(self.extractions))
         self.bulletins, self.extractions = [], []
+
+    def link_result(self) -> DocumentResult:
+        """The document as the link stage takes it."""
+        return DocumentResult(self.source, self.link_input if self.spilled else tuple(self.extractions), tuple(self.issues))
+
+
+class RecordSpill:
+    """Documents' extraction records, pickled into one anonymous temporary file (deleted
+    when closed, or by the system if the process dies) between the per-document stages and
+    the graph stage. A ``put`` returns the records' place; ``get`` reads them back."""
+
+    def __init__(self) -> None:
+        self._fh = tempfile.TemporaryFile()
+        self._end = 0
+
+    def put(self, records: tuple[Extraction, ...]) -> tuple[int, int]:
+        blob = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+        at = self._end
+        self._fh.seek(at)
+        self._fh.write(blob)
+        self._end += len(blob)
+        return at, len(blob)
+
+    def get(self, place: tuple[int, int]) -> tuple[Extraction, ...]:
+        at, size = place
+        self._fh.seek(at)
+        return pickle.loads(self._fh.read(size))
+
+    @property
+    def nbytes(self) -> int:
+        return self._end
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> RecordSpill:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def link_and_build(good: list[DocState], spill: RecordSpill | None = None, mark: Callable[[str], None] | None = None) -> Graph:
+    """The corpus stages up to the graph: link every document that made it through, then
+    build its graph, reading spilled records back from ``spill`` one document at a time.
+    ``mark(stage)`` is called after each stage (the benchmarks time them)."""
+    linked = link([s.link_result() for s in good])
+    if mark:
+        mark("link")
+    records = None if spill is None else (spill.get(s.spilled) if s.spilled else tuple(s.extractions) for s in good)
+    graph = build_graph(linked, records)
+    if mark:
+        mark("rdflib graph")
+    return graph
 
 
 def stage_ingest(st: DocState, ctx: dict) -> DocState:
@@ -187,10 +247,13 @@ def _work(args: tuple[Path, dict]) -> DocState:
     return process(path, ctx)
 
 
-def process_all(paths: list[Path], ctx: dict, workers: int = 1, cache: DocCache | None = None, progress=None) -> list[DocState]:
+def process_all(paths: list[Path], ctx: dict, workers: int = 1, cache: DocCache | None = None, progress=None,
+                spill: RecordSpill | None = None) -> list[DocState]:
     """Every file through the per-document stages, in input order; results do not depend on
-    the number of workers."""
+    the number of workers. With ``spill``, each document's records go there as soon as the
+    document is through (and cached)."""
     cache = cache or DocCache(None)
+    keep = (lambda st: st.spill(spill)) if spill is not None else (lambda st: None)
     keys = [cache.key(p, ingest.display_path(p)) for p in paths]
     states: list[DocState | None] = [cache.get(k) for k in keys]
     todo = [i for i, st in enumerate(states) if st is None]
@@ -201,17 +264,21 @@ def process_all(paths: list[Path], ctx: dict, workers: int = 1, cache: DocCache 
             for i, st in zip(todo, pool.imap(_work, [(paths[i], ctx) for i in todo], chunksize=1)):
                 states[i] = st
                 cache.put(keys[i], st)
+                keep(st)
                 if progress:
                     progress(st)
     else:
         for i in todo:
             states[i] = process(paths[i], ctx)
             cache.put(keys[i], states[i])
+            keep(states[i])
             if progress:
                 progress(states[i])
-    if progress:
-        for i, st in enumerate(states):
-            if i not in todo:
+    done = set(todo)
+    for i, st in enumerate(states):
+        if i not in done:
+            keep(st)
+            if progress:
                 progress(st)
     return _mark_duplicates(states)
 
@@ -429,21 +496,19 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
         stored = _unchanged(out, fingerprint) if skip_unchanged else None
         if stored is not None:
             return RunReport([], up_to_date=stored, outputs=dict(stored.get("outputs", {})))
-    docs = process_all([p for p in paths if p.name != DECISIONS_FILE], ctx, workers, cache, progress)
-    by_path = {st.path: st for st in docs}
-    states = [by_path.get(p) or DocState(p, ingest.display_path(p), outcome="decisions") for p in paths]
-    cache.prune()
+    spill = None if keep_records else RecordSpill()
+    try:
+        docs = process_all([p for p in paths if p.name != DECISIONS_FILE], ctx, workers, cache, progress, spill)
+        by_path = {st.path: st for st in docs}
+        states = [by_path.get(p) or DocState(p, ingest.display_path(p), outcome="decisions") for p in paths]
+        cache.prune()
+        good = [s for s in states if s.outcome == "ok"]
+        graph = link_and_build(good, spill)
+    finally:
+        if spill is not None:
+            spill.close()
     if options.get("decisions"):
         options.setdefault("decisions_display", ingest.display_path(Path(options["decisions"])))
-    good = [s for s in states if s.outcome == "ok"]
-    results = [DocumentResult(s.source, tuple(s.extractions), tuple(s.issues)) for s in good]
-    if not keep_records:  # the graph takes each document's records in turn (build_graph)
-        for s in good:
-            s.release_records()
-    linked = link(results)
-    del results
-    graph = build_graph(linked, consume=True)
-    del linked
     report = RunReport(states, graph)
     report.cache = {"hits": cache.hits, "misses": cache.misses}
     ectx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good}, options=options)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 
@@ -252,27 +253,35 @@ def test_closed_terms_are_made_once_and_refuse_misspellings():
         dc.titel  # noqa: B018
 
 
-def test_a_consuming_build_frees_each_documents_records(sample_doc, sample_graph):
-    """``build_graph(consume=True)`` (what a build runs) makes the same graph and leaves no
-    reference to the extraction records behind, so that they can be freed as it goes."""
-    import gc
-    import weakref
-
+def test_a_graph_from_spilled_records_is_the_graph_from_records_in_memory(sample_doc, sample_graph):
+    """What a build runs: the records go to a spill file, the link stage reads only their
+    link views (``Extraction.for_link``), and the graph reads the records back one
+    document at a time; the graph is the one built from the records held in memory, and the
+    linker finds the same units, policies and people in the views as in the records."""
     from pipeline.build import build_graph
     from pipeline.extract import extract
     from pipeline.link import link
     from pipeline.records import DocumentResult
     from pipeline.segment import segment
+    from pipeline.workflow import RecordSpill
 
     extractions, _ = extract(sample_doc, segment(sample_doc)[0])
-    watched = [weakref.ref(e) for e in extractions] + [weakref.ref(extractions[0].bulletin.problems[0])]
-    linked = link([DocumentResult(sample_doc, tuple(extractions), ())])
-    del extractions
-    g = build_graph(linked, consume=True)
-    gc.collect()
-    assert [r() for r in watched] == [None] * len(watched)
-    assert [(r.source, r.extractions) for r in linked.results] == [(sample_doc, ())]
+    views = tuple(e.for_link() for e in extractions)
+    assert sum(len(e.bulletin.problems) for e in extractions) > 50
+    assert [e.bulletin.problems for e in views] == [()] * len(views)
+    assert [e.bulletin.id for e in views] == [e.bulletin.id for e in extractions]
+    full = link([DocumentResult(sample_doc, tuple(extractions), ())])
+    linked = link([DocumentResult(sample_doc, views, ())])
+    for attr in ("units", "unit_ref", "policies", "policy_ref", "people", "inspected_ref", "feedback_ref", "issuer_ref"):
+        assert getattr(linked, attr) == getattr(full, attr), attr
+    with RecordSpill() as spill:
+        places = [spill.put(()), spill.put(tuple(extractions)), spill.put(tuple(extractions[:1]))]
+        assert spill.get(places[2]) == tuple(extractions[:1]) and spill.get(places[0]) == ()
+        g = build_graph(linked, (spill.get(places[1]),))
+        assert spill.nbytes == sum(n for _, n in places)
     assert serialize_turtle(g) == serialize_turtle(sample_graph)
+    with pytest.raises(ValueError):  # one set of records per document, no fewer
+        build_graph(linked, [])
 
 
 def test_turtle_escaping_skips_only_texts_that_need_nothing():

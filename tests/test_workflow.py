@@ -231,13 +231,16 @@ def test_direct_graphml_escapes_markup_and_drops_control_characters():
     assert ours.nodes["xr:problem-a"]["xs:text"] == 'A&B <x> "q" \'s\'\r\nline\ttabctl  '
 
 
-def test_records_are_released_after_the_graph_unless_kept(tmp_path):
-    """A build drops each file's extracted records once the graph holds them (memory) and
-    still reports their counts; ``keep_records`` keeps them for callers that read them."""
+def test_records_are_spilled_to_disk_unless_kept(tmp_path):
+    """A build moves each file's extracted records to disk as soon as they are extracted
+    (memory), keeps what the link stage reads and still reports their counts; the graph is
+    the one built from records kept in memory (``keep_records``, for callers that read them)."""
     lean = run_build([ROOT / "corpus"], tmp_path / "a", html=False, shacl=False, use_cache=False)
     kept = run_build([ROOT / "corpus"], tmp_path / "b", html=False, shacl=False, use_cache=False, keep_records=True)
     (a,), (b,) = [[f for f in r.files if f.outcome == "ok"] for r in (lean, kept)]
     assert a.extractions == [] and a.bulletins == [] and a.sizes == (b.n_bulletins, b.n_problems)
+    assert a.spilled is not None and b.spilled is None and b.link_input == ()
+    assert a.link_input == tuple(e.for_link() for e in b.extractions)
     assert b.sizes is None and len(b.extractions) == b.n_bulletins > 1
     assert b.n_problems == sum(len(e.bulletin.problems) for e in b.extractions) > 50
     assert lean.as_dict()["files"] == kept.as_dict()["files"]
