@@ -532,15 +532,17 @@ class Scorer:
         bul = np.array([bulletin.setdefault(it.bulletin, len(bulletin)) for it in self.items], dtype=np.int64)
         # the postings: each item's features that are some item's key, found on the spaces'
         # int32 ids of all items at once (not per item: 180,000 small arrays)
-        p_key, p_item = [], []
-        small = np.int32 if max(space, n) < 2**31 else np.int64
-        for sp, shift in ((self.text, 0), (self.measures, nt)):
+        small = np.int32 if max(space, n) < 2**31 else np.int64  # int32 until coded: half the size
+        spaces = ((self.text, 0), (self.measures, nt))
+        sizes = [int(np.count_nonzero(wanted[shift : shift + len(sp.grams)][sp.flat])) for sp, shift in spaces]
+        post_key, post_item = np.empty(sum(sizes), small), np.empty(sum(sizes), small)  # filled in place
+        at = 0
+        for (sp, shift), size in zip(spaces, sizes):
             kept = np.flatnonzero(wanted[shift : shift + len(sp.grams)][sp.flat])
-            p_key.append(sp.flat[kept].astype(small) + shift)  # int32 until coded: half the size
-            p_item.append(np.searchsorted(sp.off[1:], kept, side="right").astype(small))  # the item of each
+            np.add(sp.flat[kept], shift, out=post_key[at : at + size], casting="unsafe")
+            post_item[at : at + size] = np.searchsorted(sp.off[1:], kept, side="right")  # the item of each
+            at += size
             del kept
-        post_key, post_item = np.concatenate(p_key), np.concatenate(p_item)
-        del p_key, p_item
         if len(gid) * space * n >= 2**63:
             raise OverflowError(f"same-issue blocking: {n:,} problems in {len(gid):,} groups overflow its 64-bit codes")
         codes = []
@@ -548,7 +550,11 @@ class Scorer:
             # a posting is one sorted code: (group, key) then item, as a stable sort by
             # (group, key) would order them; a key's postings are the codes in
             # [(group, key) * n, (group, key) * n + n)
-            post = (groups[post_item, c] * space + post_key) * n + post_item  # int64 (groups is)
+            post = groups[post_item, c]  # int64 (groups is), then coded in place: one array
+            post *= space
+            post += post_key
+            post *= n
+            post += post_item
             post.sort()
             qk = groups[q_item, c] * space + q_key
             lo = np.searchsorted(post, qk * n, side="left")
