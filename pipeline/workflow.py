@@ -47,8 +47,9 @@ class DocState:
     extractions: list[Extraction] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     outcome: str = "pending"  # ok, skipped, duplicate, not-bulletin, decisions
-    sizes: tuple[int, int] | None = None  # (bulletins, problems) once the records are spilled
-    link_input: tuple[Extraction, ...] = ()  # what the link stage reads of them (spilled records)
+    sizes: tuple[int, int] | None = None  # (bulletins, problems) once the records are packed
+    link_input: tuple[Extraction, ...] = ()  # what the link stage reads of packed records
+    packed: bytes | None = None  # the records, pickled, on their way to the spill (see pack)
     spilled: tuple[int, int] | None = None  # where the records wait in the build's RecordSpill
 
     @property
@@ -63,17 +64,35 @@ class DocState:
     def n_problems(self) -> int:
         return self.sizes[1] if self.sizes else sum(len(e.bulletin.problems) for e in self.extractions)
 
-    def spill(self, spill: RecordSpill) -> None:
-        """Move the extracted records to ``spill`` as soon as the document is through the
-        per-document stages, keeping their counts for the run report and what the link
-        stage reads of them: 10,000 documents' records are ~1.6 GB, which the graph stage
-        reads back one document at a time and the corpus passes never read."""
-        if self.outcome != "ok" or self.spilled is not None:
+    def pack(self) -> None:
+        """Pickle the extracted records into :attr:`packed`, keeping their counts for the run
+        report and what the link stage reads of them (:meth:`Extraction.for_link`). Done
+        where the document is processed (a worker process, or the cache's copy), so the
+        records cross to the build and into the cache as one bytes object and are pickled
+        once: 10,000 documents' records are ~1.6 GB as objects, which the graph stage reads
+        back one document at a time and the corpus passes never read."""
+        if self.outcome != "ok" or self.packed is not None or self.spilled is not None:
             return
         self.sizes = (self.n_bulletins, self.n_problems)
         self.link_input = tuple(e.for_link() for e in self.extractions)
-        self.spilled = spill.put(tuple(self.extractions))
+        self.packed = pickle.dumps(tuple(self.extractions), protocol=pickle.HIGHEST_PROTOCOL)
         self.bulletins, self.extractions = [], []
+
+    def unpack(self) -> None:
+        """The records back as objects (a packed state from the cache, for a build that keeps
+        its records); the segmented bulletins are the extractions' own."""
+        if self.packed is None:
+            return
+        self.extractions = list(pickle.loads(self.packed))
+        self.bulletins = [e.bulletin for e in self.extractions]
+        self.sizes, self.link_input, self.packed = None, (), None
+
+    def spill(self, spill: RecordSpill) -> None:
+        """Move the records (packed first if they are not) to ``spill``."""
+        self.pack()
+        if self.packed is not None:
+            self.spilled = spill.put(self.packed)
+            self.packed = None
 
     def link_result(self) -> DocumentResult:
         """The document as the link stage takes it."""
@@ -83,14 +102,14 @@ class DocState:
 class RecordSpill:
     """Documents' extraction records, pickled into one anonymous temporary file (deleted
     when closed, or by the system if the process dies) between the per-document stages and
-    the graph stage. A ``put`` returns the records' place; ``get`` reads them back."""
+    the graph stage. A ``put`` returns the records' place; ``get`` reads them back as objects."""
 
     def __init__(self) -> None:
         self._fh = tempfile.TemporaryFile()
         self._end = 0
 
-    def put(self, records: tuple[Extraction, ...]) -> tuple[int, int]:
-        blob = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+    def put(self, blob: bytes) -> tuple[int, int]:
+        """Store one document's records, pickled (:meth:`DocState.pack`)."""
         at = self._end
         self._fh.seek(at)
         self._fh.write(blob)
@@ -167,11 +186,14 @@ PIPELINES: dict[str, list[str]] = {"default": ["ingest", "segment", "extract"]}
 
 
 def process(path: Path, ctx: dict, pipeline: str = "default") -> DocState:
+    """One file through the per-document stages; its records packed if ``ctx["pack"]``."""
     st = DocState(path, ingest.display_path(path))
     for name in PIPELINES[pipeline]:
         st = STAGES[name](st, ctx)
         if st.failed:
             break
+    if ctx.get("pack"):
+        st.pack()
     return st
 
 
@@ -250,10 +272,12 @@ def _work(args: tuple[Path, dict]) -> DocState:
 def process_all(paths: list[Path], ctx: dict, workers: int = 1, cache: DocCache | None = None, progress=None,
                 spill: RecordSpill | None = None) -> list[DocState]:
     """Every file through the per-document stages, in input order; results do not depend on
-    the number of workers. With ``spill``, each document's records go there as soon as the
-    document is through (and cached)."""
+    the number of workers. With ``spill``, each document's records are packed where it is
+    processed and go there as soon as it is through (and cached); without, the records
+    stay in the states as objects."""
     cache = cache or DocCache(None)
-    keep = (lambda st: st.spill(spill)) if spill is not None else (lambda st: None)
+    ctx = {**ctx, "pack": spill is not None}
+    keep = (lambda st: st.spill(spill)) if spill is not None else DocState.unpack
     keys = [cache.key(p, ingest.display_path(p)) for p in paths]
     states: list[DocState | None] = [cache.get(k) for k in keys]
     todo = [i for i, st in enumerate(states) if st is None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -274,8 +275,9 @@ def test_a_graph_from_spilled_records_is_the_graph_from_records_in_memory(sample
     linked = link([DocumentResult(sample_doc, views, ())])
     for attr in ("units", "unit_ref", "policies", "policy_ref", "people", "inspected_ref", "feedback_ref", "issuer_ref"):
         assert getattr(linked, attr) == getattr(full, attr), attr
+    blob = lambda records: pickle.dumps(tuple(records), protocol=pickle.HIGHEST_PROTOCOL)  # noqa: E731 (as DocState.pack)
     with RecordSpill() as spill:
-        places = [spill.put(()), spill.put(tuple(extractions)), spill.put(tuple(extractions[:1]))]
+        places = [spill.put(blob(())), spill.put(blob(extractions)), spill.put(blob(extractions[:1]))]
         assert spill.get(places[2]) == tuple(extractions[:1]) and spill.get(places[0]) == ()
         g = build_graph(linked, (spill.get(places[1]),))
         assert spill.nbytes == sum(n for _, n in places)

@@ -239,8 +239,14 @@ def test_records_are_spilled_to_disk_unless_kept(tmp_path):
     kept = run_build([ROOT / "corpus"], tmp_path / "b", html=False, shacl=False, use_cache=False, keep_records=True)
     (a,), (b,) = [[f for f in r.files if f.outcome == "ok"] for r in (lean, kept)]
     assert a.extractions == [] and a.bulletins == [] and a.sizes == (b.n_bulletins, b.n_problems)
-    assert a.spilled is not None and b.spilled is None and b.link_input == ()
+    assert a.spilled is not None and a.packed is None and b.spilled is None and b.link_input == ()
     assert a.link_input == tuple(e.for_link() for e in b.extractions)
+    # the cache keeps records packed; a build that keeps its records gets them back whole
+    run_build([ROOT / "corpus"], tmp_path / "c", html=False, shacl=False)
+    warm = run_build([ROOT / "corpus"], tmp_path / "c", html=False, shacl=False, keep_records=True)
+    (c,) = [f for f in warm.files if f.outcome == "ok"]
+    assert warm.cache == {"hits": 1, "misses": 0} and c.packed is None and c.sizes is None
+    assert (c.extractions, c.bulletins) == (b.extractions, b.bulletins)
     assert b.sizes is None and len(b.extractions) == b.n_bulletins > 1
     assert b.n_problems == sum(len(e.bulletin.problems) for e in b.extractions) > 50
     assert lean.as_dict()["files"] == kept.as_dict()["files"]
