@@ -228,7 +228,8 @@ def figures(text: str) -> frozenset[str]:
 # texts whose n-grams are found in one numpy pass: 20,000 made this pass the peak of a
 # 1,000-bulletin build (+290 MiB) and was slower (7.1 s against 6.2 s for 5,000)
 FEATURE_CHUNK = 5_000
-_EXPAND = 1 << 20  # candidate postings expanded at a time
+_EXPAND = 1 << 18  # candidate postings expanded at a time (~10 temporaries of 2 MB each)
+_CODES_HELD = 1 << 22  # candidate pair codes held before their duplicates are merged away
 PAIR_CHUNK = 2_000  # candidate pairs whose shared n-grams are found at once (transient ~16 MB)
 
 
@@ -242,11 +243,17 @@ def _idf(df: int, n: int) -> float:
     return math.log((n + 1) / (df + 1)) + 1.0
 
 
+def _id_type(size: int) -> type:
+    """The smallest array type for ids of a vocabulary of ``size``: uint16 up to 65,536 (the
+    n-gram spaces of 10,000 bulletins have 741–38,607 features; half the memory of int32)."""
+    return np.uint16 if size <= 1 << 16 else np.int32
+
+
 class _Space:
     """IDF-weighted binary vectors of one kind of feature (n-grams, characters …) over a corpus.
 
-    Each item's features are kept as a sorted ``int32`` array of vocabulary ids (the
-    vocabulary in string order, so id order is string order), not as a set of strings: at
+    Each item's features are kept as a sorted array of vocabulary ids (uint16 or int32:
+    :func:`_id_type`; the vocabulary in string order, so id order is string order), not as a set of strings: at
     10,000 bulletins the four spaces of 180,000 problems took ~5 GB as frozensets and take a
     tenth of that as arrays. All items' arrays are one (``flat``, item ``k``'s ids at
     ``off[k]:off[k + 1]``): an array object per item and space was ~80 MB at 10,000
@@ -270,7 +277,7 @@ class _Space:
         off = np.zeros(len(ids) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, ids), np.int64, len(ids)), out=off[1:])
         flat = np.concatenate(ids) if ids else np.zeros(0, np.int32)
-        self._weigh([grams[k] for k in order], flat.astype(np.int32), off, factor, is_boiler)
+        self._weigh([grams[k] for k in order], flat.astype(_id_type(len(grams))), off, factor, is_boiler)
 
     @classmethod
     def of_texts(cls, texts: Sequence[str], sizes: tuple[int, ...], numbers: bool, factor: float = 1.0, is_boiler=None) -> _Space:
@@ -317,7 +324,7 @@ class _Space:
             mine = distinct(doc * v + rank[gid])  # (text, id in string order), each once, sorted
             del doc, gid
             bounds = np.searchsorted(mine, np.arange(m + 1, dtype=np.int64) * v)
-            local = (mine % v).astype(np.int32)
+            local = (mine % v).astype(_id_type(len(grams)))
             del mine
             df += np.bincount(local, minlength=len(grams))
             pieces.append(local)
@@ -326,7 +333,7 @@ class _Space:
         if lengths:
             np.cumsum(np.concatenate(lengths), out=off[1:])
         # one array of all ids, the chunks' copied in and let go one by one (never all twice)
-        flat = np.empty(int(off[-1]), dtype=np.int32)
+        flat = np.empty(int(off[-1]), dtype=_id_type(len(grams)))
         at = 0
         for k, piece in enumerate(pieces):
             pieces[k] = None
@@ -339,7 +346,7 @@ class _Space:
     def _weigh(self, grams: list[str], flat: np.ndarray, off: np.ndarray, factor: float, is_boiler, df: np.ndarray | None = None) -> None:
         """``df``: each id's number of items, when the caller counted them (else counted here)."""
         self.grams: list[str] = grams  # id -> n-gram, in string order
-        self.flat = flat  # every item's ids, sorted within each item (int32)
+        self.flat = flat  # every item's ids, sorted within each item (uint16 or int32: _id_type)
         self.off = off  # item k's ids are flat[off[k] : off[k + 1]]
         n = len(off) - 1
         if df is None:
@@ -520,9 +527,10 @@ class Scorer:
             return none
         nt = len(self.text.grams)
         space = nt + len(self.measures.grams)  # the key space of key_ids
+        small = np.int32 if max(space, n) < 2**31 else np.int64  # int32 until coded: half the size
         keys = [self.key_ids(i) for i in range(n)]
-        q_item = np.repeat(np.arange(n, dtype=np.int64), np.fromiter(map(len, keys), np.int64, n))
-        q_key = np.concatenate(keys)
+        q_item = np.repeat(np.arange(n, dtype=small), np.fromiter(map(len, keys), np.int64, n))
+        q_key = np.concatenate(keys).astype(small)
         del keys
         wanted = np.zeros(space, dtype=bool)
         wanted[q_key] = True
@@ -532,14 +540,13 @@ class Scorer:
         bul = np.array([bulletin.setdefault(it.bulletin, len(bulletin)) for it in self.items], dtype=np.int64)
         # the postings: each item's features that are some item's key, found on the spaces'
         # int32 ids of all items at once (not per item: 180,000 small arrays)
-        small = np.int32 if max(space, n) < 2**31 else np.int64  # int32 until coded: half the size
         spaces = ((self.text, 0), (self.measures, nt))
         sizes = [int(np.count_nonzero(wanted[shift : shift + len(sp.grams)][sp.flat])) for sp, shift in spaces]
         post_key, post_item = np.empty(sum(sizes), small), np.empty(sum(sizes), small)  # filled in place
         at = 0
         for (sp, shift), size in zip(spaces, sizes):
             kept = np.flatnonzero(wanted[shift : shift + len(sp.grams)][sp.flat])
-            np.add(sp.flat[kept], shift, out=post_key[at : at + size], casting="unsafe")
+            np.add(sp.flat[kept], shift, out=post_key[at : at + size], dtype=small)  # not in uint16
             post_item[at : at + size] = np.searchsorted(sp.off[1:], kept, side="right")  # the item of each
             at += size
             del kept
@@ -556,12 +563,20 @@ class Scorer:
             post *= n
             post += post_item
             post.sort()
-            qk = groups[q_item, c] * space + q_key
-            lo = np.searchsorted(post, qk * n, side="left")
-            length = np.searchsorted(post, qk * n + n, side="left") - lo
+            qk = groups[q_item, c]  # each query's first possible code, in place as above
+            qk *= space
+            qk += q_key
+            qk *= n
+            lo = np.searchsorted(post, qk, side="left")
+            qk += n
+            length = np.searchsorted(post, qk, side="left")
             del qk
+            length -= lo
             keep = (length > 0) & (length <= self.params.df_cap)
-            qi, lo, length = q_item[keep], lo[keep], length[keep]
+            lo = lo[keep]  # one array at a time
+            length = length[keep]
+            qi = q_item[keep].astype(np.int64)
+            del keep
             if not len(qi):
                 continue
             # the postings of the queries, expanded ~1M entries at a time (bounded memory)
@@ -574,7 +589,12 @@ class Scorer:
                 ok = bul[i] != bul[j]
                 i, j = i[ok], j[ok]
                 codes.append(np.unique(np.minimum(i, j) * n + np.maximum(i, j)))
-            del post
+                del at, i, j, ok
+                if sum(map(len, codes)) > _CODES_HELD:  # the same pair found again and again
+                    codes = [np.unique(np.concatenate(codes))]
+            del post, qi, lo, length, ends, cuts
+            if len(codes) > 1:
+                codes = [np.unique(np.concatenate(codes))]
         del q_item, q_key, post_key, post_item
         if not codes:
             return none
