@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import InvalidOperation
 
 from rdflib import Graph, Literal, URIRef
@@ -468,7 +468,7 @@ class _TurtleWriter:
 
         block: list[str] = []
         sep = b"\n"  # a blank line after the prefixes and between blocks; the last block ends the file
-        for s in sorted(by_subject, key=str):
+        for s in sorted_by_str(by_subject):
             preds = indexed.get(s)
             if preds is None:
                 block.append(span_row(s))
@@ -487,6 +487,29 @@ class _TurtleWriter:
                 block.clear()
         if block:
             fh.write(sep + "\n".join(block).encode("utf-8"))
+
+
+_SORT_PREFIX = len(_XR) + 8  # xr:span-3f2…: 4,096 groups of spans, one per other kind of node
+
+
+def sorted_by_str(terms: Iterable, prefix: int = _SORT_PREFIX) -> Iterator:
+    """``sorted(terms, key=str)``, in that order, without a string copy of every term at
+    once: grouped by their first ``prefix`` characters (their order is the groups' order),
+    each group sorted in turn. URIRefs sort as their strings; ``key=str`` spares rdflib's
+    rich comparisons, but its copies of all 4.4M subjects at 10,000 bulletins were ~500 MB,
+    the build's peak while the Turtle was written."""
+    groups: dict[str, list] = {}
+    for t in terms:
+        k = t[:prefix]
+        got = groups.get(k)
+        if got is None:
+            groups[k] = [t]
+        else:
+            got.append(t)
+    for k in sorted(groups):
+        group = groups.pop(k)
+        group.sort(key=str)
+        yield from group
 
 
 def subject_index(g: Graph) -> Mapping:

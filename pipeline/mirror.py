@@ -18,7 +18,7 @@ import networkx as nx
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from .build import subject_index
+from .build import sorted_by_str, subject_index
 from .memstore import objects, split_index
 from .vocab import LITERAL_TYPES, OA, PREFIXES, STATUS_ZH, XR_URI, XS, extended
 
@@ -76,11 +76,10 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
     # of their IRIs was ~100 MB at 10,000 bulletins)
     hidden = {s for s, props in indexed.items() if any(t in HIDDEN_TYPES for t in objects(props.get(rdf_type, ())))}
     find_span = spans.find if spans is not None else (lambda o: None)
-    # IRIs sort as their strings; key=str avoids rdflib's slower rich comparison
-    nodes = sorted(
-        (s for s, props in indexed.items() if (type(s) is URIRef or isinstance(s, URIRef)) and rdf_type in props and s not in hidden),
-        key=str,
-    )
+    # in IRI order, as their strings (sorted_by_str: without a copy of every IRI at once)
+    nodes = list(sorted_by_str(
+        s for s, props in indexed.items() if (type(s) is URIRef or isinstance(s, URIRef)) and rdf_type in props and s not in hidden
+    ))
     node_set = set(nodes)
     for n in nodes:
         props = indexed[n]

@@ -571,7 +571,7 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
         if st.outcome == "ok" and st.source.needs_text_file:
             staged.put(st.source.text_file_name, st.source.text.encode("utf-8"))
     staged.write("xunshi.graphml", lambda fh: write_graphml_to(fh, g, index))
-    del index
+    index = None  # let go (the writers above have run)
     staged.put("problems.csv", problems_csv(g))
     from .validate import check_evidence
 
