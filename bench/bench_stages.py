@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline import ingest  # noqa: E402
 from pipeline.build import iri, subject_index, write_turtle  # noqa: E402
 from pipeline.enrich import ENRICH_PIPELINE, PASSES, EnrichContext, load_passes  # noqa: E402
-from pipeline.mirror import problems_csv, write_graphml_to  # noqa: E402
+from pipeline.mirror import write_graphml_to, write_problems_csv  # noqa: E402
 from pipeline.validate import check_evidence  # noqa: E402
 from pipeline.workflow import RecordSpill, gc_paused, link_and_build, process_all  # noqa: E402
 
@@ -74,7 +74,8 @@ def run_stages(corpus: Path, out: Path) -> list[dict]:
             write_graphml_to(fh, g, index)
         del index
         mark("GraphML")
-        (out / "problems.csv").write_bytes(problems_csv(g))
+        with open(out / "problems.csv", "wb") as fh:
+            write_problems_csv(fh, g)
         mark("CSV")
         bad = check_evidence(g, ctx.texts)
         mark("evidence check")

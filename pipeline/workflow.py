@@ -561,7 +561,7 @@ def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: boo
 
 
 def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool) -> None:
-    from .mirror import problems_csv, write_graphml_to
+    from .mirror import write_graphml_to, write_problems_csv
 
     out = staged.out
     g = report.graph
@@ -572,7 +572,7 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
             staged.put(st.source.text_file_name, st.source.text.encode("utf-8"))
     staged.write("xunshi.graphml", lambda fh: write_graphml_to(fh, g, index))
     index = None  # let go (the writers above have run)
-    staged.put("problems.csv", problems_csv(g))
+    staged.write("problems.csv", lambda fh: write_problems_csv(fh, g))
     from .validate import check_evidence
 
     bad = check_evidence(g, report.texts)
