@@ -345,7 +345,7 @@ def build_graph(linked: Linked, records: Iterable[Sequence[Extraction]] | None =
     order of ``linked.results``, when these hold only what the link stage reads
     (:meth:`Extraction.for_link`): a build reads them back one document at a time from
     where they wait on disk (:class:`pipeline.workflow.RecordSpill`), so that a large
-    corpus's records (~1.6 GB at 10,000 bulletins) are never resident together, nor with
+    corpus's records (~1.2 GB at 10,000 bulletins) are never resident together, nor with
     the graph."""
     return GraphBuilder(linked).build(records)
 

@@ -247,7 +247,7 @@ def write_problems_csv(fh, g: Graph) -> None:
             )
         )
     order.sort(key=lambda r: r[:4])
-    text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=False)
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
     try:
         text.write("\ufeff")
         w = csv.writer(text, lineterminator="\r\n")

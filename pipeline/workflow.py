@@ -69,7 +69,7 @@ class DocState:
         report and what the link stage reads of them (:meth:`Extraction.for_link`). Done
         where the document is processed (a worker process, or the cache's copy), so the
         records cross to the build and into the cache as one bytes object and are pickled
-        once: 10,000 documents' records are ~1.6 GB as objects, which the graph stage reads
+        once: 10,000 documents' records are ~1.2 GB resident as objects, which the graph stage reads
         back one document at a time and the corpus passes never read."""
         if self.outcome != "ok" or self.packed is not None or self.spilled is not None:
             return
@@ -96,7 +96,7 @@ class DocState:
 
     def link_result(self) -> DocumentResult:
         """The document as the link stage takes it."""
-        return DocumentResult(self.source, self.link_input if self.spilled else tuple(self.extractions), tuple(self.issues))
+        return DocumentResult(self.source, self.link_input if self.spilled is not None else tuple(self.extractions), tuple(self.issues))
 
 
 class RecordSpill:
@@ -142,7 +142,7 @@ def link_and_build(good: list[DocState], spill: RecordSpill | None = None, mark:
     linked = link([s.link_result() for s in good])
     if mark:
         mark("link")
-    records = None if spill is None else (spill.get(s.spilled) if s.spilled else tuple(s.extractions) for s in good)
+    records = None if spill is None else (spill.get(s.spilled) if s.spilled is not None else tuple(s.extractions) for s in good)
     graph = build_graph(linked, records)
     if mark:
         mark("rdflib graph")
