@@ -7,6 +7,7 @@ input give the same graph, and :func:`serialize_turtle` writes it byte for byte 
 
 from __future__ import annotations
 
+import heapq
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ from rdflib.namespace import XSD as _XSD
 
 from .extract import count_checks
 from .link import Linked
-from .memstore import SPAN_PREDICATES, BuildGraph, CompactMemory, split_index
+from .memstore import SPAN_BASE, SPAN_PREDICATES, BuildGraph, CompactMemory, split_index
 from .records import BulletinRec, Extraction, Span, stable_id
 from .vocab import (
     LITERAL_TYPES,
@@ -59,7 +60,6 @@ class GraphBuilder:
     def __init__(self, linked: Linked):
         self.linked = linked
         self.g = bind_prefixes(BuildGraph())
-        self.spans: dict[str, URIRef] = {}  # span id -> its IRI, as the store holds it
         self.doc_no: dict[str, int] = {}  # document id -> its number in the span table
         self._refs: dict[str, URIRef] = {}  # see ref()
         # straight into the store: every term here is made by this class, so rdflib's
@@ -82,9 +82,8 @@ class GraphBuilder:
         store's span table: :class:`pipeline.memstore.SpanTable`)."""
         if span is None or span.end <= span.start:
             return
-        sp = self.spans.get(span.id)
-        if sp is None:
-            sp = self.spans[span.id] = self.g.store.add_span(iri(span.id), self.doc_no[span.doc_id], span.start, span.end, span.exact)
+        # the store keeps a span once (and holds its IRI as a number: memstore.span_key)
+        sp = self.g.store.add_span(iri(span.id), self.doc_no[span.doc_id], span.start, span.end, span.exact)
         self.add(node, prop, sp)
 
     def build(self, records: Iterable[Sequence[Extraction]] | None = None) -> Graph:
@@ -417,6 +416,8 @@ class _TurtleWriter:
             if dt is not None and str(dt) != _XSD_STRING_S:
                 return f"{lex}^^{self.iri(dt)}"
             return lex
+        if kind is int:  # a span, as the build graph holds it (memstore.span_key)
+            return self.iri(f"{SPAN_BASE}{t:016x}")
         if isinstance(t, URIRef):
             return self.iri(t)
         return f"_:{t}"
@@ -426,6 +427,8 @@ class _TurtleWriter:
         kind = type(t)
         if kind in LITERAL_TYPES or (kind is not URIRef and isinstance(t, Literal)):
             return (1, str(t.datatype or ""), t.language or "", str(t))
+        if kind is int:
+            return (0, "", "", f"{SPAN_BASE}{t:016x}")
         return (0, "", "", str(t))
 
     def write(self, fh, g: Graph, prefixes: dict[str, str], index: Mapping | None = None) -> None:
@@ -460,22 +463,25 @@ class _TurtleWriter:
                 got = offsets[n] = term(int_literal(n))
             return got
 
-        def span_row(s) -> str:
-            r = spans.row[s]
+        def span_row(s: str, r: int) -> str:
             # the columns' terms, as term() writes them (the exact text is a plain literal)
             vals = (span_type, doc_terms[spans.doc[r]], offset(spans.start[r]), offset(spans.end[r]), '"' + _escape(spans.exact(r)) + '"')
             return iri(s) + " " + " ;\n    ".join([head_p + vals[col] for head_p, col in span_heads]) + " .\n"
 
+        # the indexed subjects and the span rows, each in string order, merged: (string,
+        # subject) and (string, row); a string is never both, so a row is never compared
+        subjects: Iterable[tuple] = ((str(s), s) for s in sorted_by_str(indexed))
+        if spans is not None:
+            subjects = heapq.merge(subjects, spans.sorted_rows())
         block: list[str] = []
         sep = b"\n"  # a blank line after the prefixes and between blocks; the last block ends the file
-        for s in sorted_by_str(by_subject):
-            preds = indexed.get(s)
-            if preds is None:
-                block.append(span_row(s))
+        for key, s in subjects:
+            if type(s) is int:
+                block.append(span_row(key, s))
             else:
                 parts = []
                 # predicates' keys are distinct: the sort never compares the slots
-                for _, head_p, objs in sorted([(*pred(p), v) for p, v in preds.items()]):
+                for _, head_p, objs in sorted([(*pred(p), v) for p, v in indexed[s].items()]):
                     if type(objs) is not dict:
                         text = term(objs)
                     else:

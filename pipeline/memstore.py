@@ -27,7 +27,7 @@ graphs); SPARQL over it goes through rdflib's generic evaluator as with any stor
 
 from __future__ import annotations
 
-import os
+import re
 from array import array
 from collections.abc import Mapping
 from typing import Iterator
@@ -36,7 +36,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.plugins.stores.memory import SimpleMemory
 
-from .vocab import OA, XS, int_literal, text_literal
+from .vocab import OA, XR_URI, XS, int_literal, text_literal
 
 _NO_CONTEXTS: tuple = ()
 
@@ -48,16 +48,33 @@ _startswith = str.startswith
 
 def _each(v) -> Iterator:
     """The members of an index slot: one term, or several (the keys of a dict in the s→p→o
-    index, a list in the p→o→s one)."""
+    index, a list in the p→o→s one); a span's number made its IRI."""
     t = type(v)
-    if t is dict or t is list:
-        return iter(list(v))  # a copy: callers may remove while iterating
+    if t is dict:
+        # a copy: callers may remove while iterating
+        return iter([span_iri(x) if type(x) is int else x for x in v])
+    if t is list:
+        return iter(list(v))
+    if t is int:
+        return iter((span_iri(v),))
     return iter((v,))
 
 
 def objects(slot) -> tuple | list:
     """The objects in a :func:`pipeline.build.subject_index` slot (one term, a dict of
-    several, or a list)."""
+    several, or a list), spans' numbers made their IRIs."""
+    t = type(slot)
+    if t is dict:
+        return tuple([span_iri(x) if type(x) is int else x for x in slot])
+    if t is list or t is tuple:
+        return slot
+    if t is int:
+        return (span_iri(slot),)
+    return (slot,)
+
+
+def raw_objects(slot) -> tuple | list:
+    """The members of a slot as the index holds them (a span as its number)."""
     t = type(slot)
     if t is dict:
         return tuple(slot)
@@ -247,25 +264,59 @@ SPAN_PREDICATES = (RDF.type, XS.inDocument, OA.start, OA.end, OA.exact)
 _SPAN_COL = {str(p): k for k, p in enumerate(SPAN_PREDICATES)}
 _TYPE, _SPAN = RDF.type, XS.Span
 
+# A span's IRI is xr:span- and 16 hex digits (records.stable_id): the store holds it as that
+# 64-bit number (a span table row's key, an evidence triple's object) and makes the IRI when
+# it is asked for. 2.3M spans at 10,000 bulletins: their IRI objects (~150 bytes each), the
+# IRI → row dict and its ints were ~0.5 GB of the build graph.
+SPAN_BASE = XR_URI + "span-"
+_BLEN = len(SPAN_BASE)
+_hex16 = re.compile(r"[0-9a-f]{16}\Z").match
+_new_str = str.__new__
+
+
+def span_key(t) -> int | None:
+    """The number of span IRI ``t`` (``xr:span-`` and 16 lowercase hex digits), else None."""
+    if type(t) is URIRef and _startswith(t, SPAN_BASE) and _hex16(t, _BLEN):
+        return int(t[_BLEN:], 16)
+    return None
+
+
+def span_iri(k: int) -> URIRef:
+    """The IRI of span number ``k`` (:func:`span_key`'s inverse). Made without
+    ``URIRef.__new__``'s checks: the string is an absolute IRI of ASCII letters and digits."""
+    return _new_str(URIRef, f"{SPAN_BASE}{k:016x}")
+
+
+def _canon(o):
+    """``o`` as the indexes hold it: a span IRI as its number (:func:`span_key`)."""
+    if type(o) is URIRef and _startswith(o, SPAN_BASE) and _hex16(o, _BLEN):
+        return int(o[_BLEN:], 16)
+    return o
+
+
+def term(v):
+    """The term of an index slot's member (a span number made its IRI)."""
+    return span_iri(v) if type(v) is int else v
+
 
 class SpanTable:
     """Evidence spans as rows instead of triples: each ``xs:Span`` added with
-    :meth:`CompactMemory.add_span` is its IRI, its document's number, start and end
-    (``array`` columns), standing for the five
-    triples ``a xs:Span``, ``xs:inDocument``, ``oa:start``, ``oa:end`` and ``oa:exact``.
-    The exact text is the document's text between the offsets (what the evidence
-    round-trip guarantees), so it is not stored at all unless it differs.
+    :meth:`CompactMemory.add_span` is its number (:func:`span_key`), its document's number,
+    start and end (``array`` columns), standing for the five triples ``a xs:Span``,
+    ``xs:inDocument``, ``oa:start``, ``oa:end`` and ``oa:exact``. The exact text is the
+    document's text between the offsets (what the evidence round-trip guarantees), so it is
+    not stored at all unless it differs. A row is found by its number in an open-addressing
+    table of row numbers (4 bytes a slot, a dict of ints ~110 bytes an entry).
 
     A build graph holds a span per piece of evidence, 229,307 at 1,000 bulletins: as
     triples, 1.15M of the store's 2.7M and about 780 bytes a span (the dict entries of two
-    indexes and the literal); as a row, the IRI (which its evidence triples hold anyway)
-    and about 80 bytes. :class:`CompactMemory` answers every triple pattern from the rows,
-    making the terms as they are asked for.
+    indexes and the literal); as a row about 40 bytes, and the evidence triples hold its
+    number. :class:`CompactMemory` answers every triple pattern from the rows, making the
+    terms as they are asked for.
     """
 
     def __init__(self) -> None:
-        self.iris: list[URIRef] = []
-        self.row: dict[URIRef, int] = {}  # live rows only
+        self.keys = array("Q")  # the span's number, each row
         self.doc = array("l")  # document number; -1 once the row is evicted
         self.start = array("q")
         self.end = array("q")
@@ -274,7 +325,8 @@ class SpanTable:
         self.doc_no: dict[URIRef, int] = {}
         self.exact_other: dict[int, str] = {}  # rows whose exact text is not the document's
         self.live = 0
-        self.prefix = ""  # the common prefix of the rows' IRIs: most subjects fail it in C
+        self._slots = array("l", [-1]) * 8  # key → its latest row, by linear probing
+        self._mask = 7
 
     def add_document(self, doc: URIRef, text: str) -> int:
         n = self.doc_no.setdefault(doc, len(self.docs))
@@ -283,26 +335,57 @@ class SpanTable:
             self.texts.append(text)
         return n
 
-    def append(self, iri: URIRef, doc: int, start: int, end: int, exact: str) -> None:
-        n = len(self.iris)
-        if not n:
-            self.prefix = str(iri)
-        elif not _startswith(iri, self.prefix):
-            self.prefix = os.path.commonprefix([self.prefix, str(iri)])
-        self.iris.append(iri)
-        self.row[iri] = n
+    def row_of(self, k: int) -> int | None:
+        """The latest row of span number ``k``, live or evicted."""
+        slots, keys, mask = self._slots, self.keys, self._mask
+        h = k & mask
+        while True:
+            r = slots[h]
+            if r < 0:
+                return None
+            if keys[r] == k:
+                return r
+            h = (h + 1) & mask
+
+    def _place(self, k: int, r: int) -> None:
+        slots, keys, mask = self._slots, self.keys, self._mask
+        h = k & mask
+        while True:
+            x = slots[h]
+            if x < 0 or keys[x] == k:
+                slots[h] = r
+                return
+            h = (h + 1) & mask
+
+    def append(self, k: int, doc: int, start: int, end: int, exact: str) -> None:
+        n = len(self.keys)
+        if 2 * (n + 1) > len(self._slots):  # at most half full: short probes
+            self._slots = array("l", [-1]) * (2 * len(self._slots))
+            self._mask = len(self._slots) - 1
+            for r, x in enumerate(self.keys):
+                self._place(x, r)
+        self.keys.append(k)
         self.doc.append(doc)
         self.start.append(start)
         self.end.append(end)
+        self._place(k, n)
         if self.texts[doc][start:end] != exact:
             self.exact_other[n] = exact
         self.live += 1
 
+    def find_key(self, k: int) -> int | None:
+        """The live row of span number ``k``, if there is one."""
+        r = self.row_of(k) if self.live else None
+        return r if r is not None and self.doc[r] >= 0 else None
+
     def find(self, s) -> int | None:
         """The live row of subject ``s``, if it is one."""
-        if self.live and _startswith(s, self.prefix):
-            return self.row.get(s)
+        if self.live and type(s) is URIRef and _startswith(s, SPAN_BASE) and _hex16(s, _BLEN):
+            return self.find_key(int(s[_BLEN:], 16))
         return None
+
+    def iri(self, r: int) -> URIRef:
+        return span_iri(self.keys[r])
 
     def exact(self, r: int) -> str:
         other = self.exact_other.get(r) if self.exact_other else None
@@ -327,9 +410,24 @@ class SpanTable:
     def live_rows(self) -> Iterator[int]:
         return (r for r, d in enumerate(self.doc) if d >= 0)
 
+    def sorted_rows(self, chunk: int = 1 << 16) -> Iterator[tuple[str, int]]:
+        """(IRI string, row) of every live row, in the order of their IRIs (of their
+        numbers: 16 lowercase hex digits each), without a term or an int per row at once."""
+        import numpy as np
+
+        if not self.live:
+            return
+        keys = np.frombuffer(self.keys, dtype=np.uint64)
+        order = np.argsort(keys, kind="stable")
+        order = order[np.frombuffer(self.doc, dtype=np.int64)[order] >= 0]
+        keys = keys[order]
+        for i in range(0, len(order), chunk):
+            for k, r in zip(keys[i : i + chunk].tolist(), order[i : i + chunk].tolist()):
+                yield f"{SPAN_BASE}{k:016x}", r
+
     def match(self, r: int, p, o) -> Iterator[tuple]:
         """The triples of row ``r`` matching predicate ``p`` and object ``o`` (None: any)."""
-        s = self.iris[r]
+        s = self.iri(r)
         if p is not None:
             col = _SPAN_COL.get(str(p))
             if col is None:
@@ -393,12 +491,11 @@ class SpanTable:
         for r, (d, s, e) in enumerate(zip(self.doc, self.start, self.end)):
             if d >= 0:
                 o = other.get(r) if other else None
-                yield self.iris[r], docs[d], s, e, texts[d][s:e] if o is None else o
+                yield self.iri(r), docs[d], s, e, texts[d][s:e] if o is None else o
 
     def evict(self, r: int) -> list[tuple]:
         """Take row ``r`` out of the table; its triples (for the caller to keep)."""
         triples = list(self.match(r, None, None))
-        del self.row[self.iris[r]]
         self.doc[r] = -1
         self.exact_other.pop(r, None)
         self.live -= 1
@@ -411,7 +508,9 @@ class CompactMemory(SimpleMemory):
 
     A subject is either in the indexes or a row of the table, never both: adding any triple
     about a row's subject, or removing one of its triples, first moves the row's triples
-    into the indexes (its triples then come after the other rows' in iteration order).
+    into the indexes (its triples then come after the other rows' in iteration order). An
+    object that is a span's IRI is held as the span's number (:func:`span_key`) wherever it
+    is, row or not; subjects are held as terms.
     """
 
     def __init__(self, configuration=None, identifier=None):
@@ -428,15 +527,15 @@ class CompactMemory(SimpleMemory):
     def add_span(self, iri: URIRef, doc: int, start: int, end: int, exact: str) -> URIRef:
         """The span ``iri`` of document number ``doc`` (:meth:`add_document`): its five
         triples, as a row of the span table (as triples if its subject is already in the
-        indexes). A span already there is left as it is. Returns the IRI object the store
-        holds for it."""
+        indexes, or if ``iri`` is not a span IRI of :func:`span_key`'s form). A span already
+        there is left as it is. Returns ``iri``."""
         t = self.spans
-        r = t.find(iri)
-        if r is not None:
-            return t.iris[r]
+        k = span_key(iri)
+        if k is not None and t.find_key(k) is not None:
+            return iri
         preds = self._spo.get(iri)
-        if preds is not None:  # already made of triples: it stays so
-            if _has(preds.get(_TYPE, {}), _SPAN):
+        if preds is not None or k is None:  # made of triples: it stays so
+            if preds is not None and _has(preds.get(_TYPE, {}), _SPAN):
                 return iri  # the span is there
             for triple in (
                 (iri, _TYPE, _SPAN), (iri, XS.inDocument, t.docs[doc]), (iri, OA.start, int_literal(start)),
@@ -448,7 +547,7 @@ class CompactMemory(SimpleMemory):
             # where the rows' rdf:type group comes among the classes, as if their triples
             # were added now (an empty slot: the rows stand for its members)
             self._pos.setdefault(_TYPE, {}).setdefault(_SPAN, [])
-        t.append(iri, doc, start, end, exact)
+        t.append(k, doc, start, end, exact)
         return iri
 
     def _evict(self, s) -> None:
@@ -458,6 +557,9 @@ class CompactMemory(SimpleMemory):
                 self._add(a, b, c)
 
     def _add(self, s, p, o) -> None:
+        # a span's IRI as its number (_canon inlined: every triple a build adds)
+        if type(o) is URIRef and _startswith(o, SPAN_BASE) and _hex16(o, _BLEN):
+            o = int(o[_BLEN:], 16)
         # _row_put's two common cases inlined (a new subject, a new predicate: most of the
         # millions of triples a build adds). Then the p→o→s index, which needs no membership
         # test (the row has just told a new triple from one that is there): several subjects
@@ -487,7 +589,7 @@ class CompactMemory(SimpleMemory):
 
     def add(self, triple, context=None, quoted: bool = False) -> None:
         s, p, o = triple
-        if self.spans.live and _startswith(s, self.spans.prefix):
+        if self.spans.live and _startswith(s, SPAN_BASE):
             self._evict(s)
         self._add(s, p, o)
 
@@ -497,6 +599,7 @@ class CompactMemory(SimpleMemory):
             for s, _, _ in found:
                 self._evict(s)
         for s, p, o in found:
+            o = _canon(o)
             _row_drop(self._spo, s, p, o)
             _pos_drop(self._pos, p, o, s)
             self._len -= 1
@@ -512,7 +615,7 @@ class CompactMemory(SimpleMemory):
         for sp in list(_each(self._pos.get(_TYPE, {}).get(_SPAN, []))):
             preds = self._spo[sp]
             got = [preds.get(p) for p in SPAN_PREDICATES[1:]]
-            yield (sp, *(next(iter(v)) if type(v) is dict else v for v in got))
+            yield (sp, *(term(next(iter(v))) if type(v) is dict else term(v) for v in got))
 
     def subject_index(self) -> SubjectIndex:
         """subject → predicate → objects of every triple (see :class:`SubjectIndex`)."""
@@ -522,6 +625,7 @@ class CompactMemory(SimpleMemory):
         s, p, o = triple_pattern
         ctx = _NO_CONTEXTS
         t = self.spans
+        ko = _canon(o)  # o as the indexes hold it
         if s is not None:
             preds = self._spo.get(s)
             if preds is None:
@@ -535,7 +639,7 @@ class CompactMemory(SimpleMemory):
                 if v is None:
                     return
                 if o is not None:
-                    if _has(v, o):
+                    if _has(v, ko):
                         yield (s, p, o), ctx
                     return
                 for x in _each(v):
@@ -543,7 +647,7 @@ class CompactMemory(SimpleMemory):
                 return
             for q, v in list(preds.items()):
                 if o is not None:
-                    if _has(v, o):
+                    if _has(v, ko):
                         yield (s, q, o), ctx
                     continue
                 for x in _each(v):
@@ -559,26 +663,27 @@ class CompactMemory(SimpleMemory):
             if objs is None:
                 return
             if o is not None:
-                v = objs.get(o)
+                v = objs.get(ko)
                 if v is None:
                     return
                 for x in _each(v):
                     yield (x, p, o), ctx
                 return
             for y, v in list(objs.items()):
+                y = term(y)
                 for x in _each(v):
                     yield (x, p, y), ctx
             return
         if o is not None:
             for q, objs in list(self._pos.items()):
-                v = objs.get(o)
+                v = objs.get(ko)
                 if v is not None:
                     for x in _each(v):
                         yield (x, q, o), ctx
             if t.live:
                 for col, q in enumerate(SPAN_PREDICATES):
                     for r in t.rows_with(col, o):
-                        yield (t.iris[r], q, t.value(r, col)), ctx
+                        yield (t.iri(r), q, t.value(r, col)), ctx
             return
         for x, preds in list(self._spo.items()):
             for q, v in list(preds.items()):
@@ -597,8 +702,8 @@ class CompactMemory(SimpleMemory):
         q = SPAN_PREDICATES[col]
         if o is not None:
             for r in t.rows_with(col, o):
-                yield t.iris[r], q, t.value(r, col)
-            for x in _each(objs.get(o, {})):
+                yield t.iri(r), q, t.value(r, col)
+            for x in _each(objs.get(_canon(o), {})):
                 yield x, p, o
             return
         groups = t.groups(col)
@@ -607,22 +712,24 @@ class CompactMemory(SimpleMemory):
             for y, v in list(objs.items()):
                 if pending and y == _SPAN:
                     for r in pending[0][1]:
-                        yield t.iris[r], q, _SPAN
+                        yield t.iri(r), q, _SPAN
                     pending = []
+                y = term(y)
                 for x in _each(v):
                     yield x, p, y
             for _, rows in pending:
                 for r in rows:
-                    yield t.iris[r], q, _SPAN
+                    yield t.iri(r), q, _SPAN
             return
         seen = set()
         for y, rows in groups:
             seen.add(y)
             for r in rows:
-                yield t.iris[r], q, y
-            for x in _each(objs.get(y, {})):
+                yield t.iri(r), q, y
+            for x in _each(objs.get(_canon(y), {})):
                 yield x, p, y
         for y, v in list(objs.items()):
+            y = term(y)
             if y not in seen:
                 for x in _each(v):
                     yield x, p, y
@@ -631,8 +738,9 @@ class CompactMemory(SimpleMemory):
 class SubjectIndex(Mapping):
     """A :class:`CompactMemory`'s triples as subject → predicate → objects, what the Turtle
     writer and the GraphML mirror walk: the store's own s→p→o index (read only; a slot holds
-    a lone object or a dict of several, see :func:`objects`), then the span table's rows,
-    each made into such a map as it is asked for."""
+    a lone object or a dict of several, a span as its number: read them with
+    :func:`objects`), then the span table's rows, each made into such a map as it is asked
+    for."""
 
     def __init__(self, store: CompactMemory):
         self.indexed = store._spo  # the subjects in the indexes (s→p→o), without the rows
@@ -660,7 +768,7 @@ class SubjectIndex(Mapping):
         yield from self.indexed
         t = self.spans
         for r in list(t.live_rows()):
-            yield t.iris[r]
+            yield t.iri(r)
 
     def __len__(self) -> int:
         return len(self.indexed) + self.spans.live
@@ -669,7 +777,7 @@ class SubjectIndex(Mapping):
         yield from self.indexed.items()
         t = self.spans
         for r in list(t.live_rows()):
-            yield t.iris[r], t.preds(r)
+            yield t.iri(r), t.preds(r)
 
 
 def split_index(index: Mapping) -> tuple[Mapping, SpanTable | None]:
@@ -721,4 +829,6 @@ class BuildGraph(Graph):
             v = self._span_value(subject, predicate)
         if v is None:
             return default
-        return next(iter(v)) if type(v) is dict else v
+        if type(v) is dict:
+            v = next(iter(v))
+        return span_iri(v) if type(v) is int else v

@@ -19,7 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .build import sorted_by_str, subject_index
-from .memstore import objects, split_index
+from .memstore import objects, raw_objects, span_iri, split_index
 from .vocab import LITERAL_TYPES, OA, PREFIXES, STATUS_ZH, XR_URI, XS, extended
 
 HIDDEN_TYPES = {XS.Span}
@@ -75,7 +75,7 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
     # the hidden subjects of the indexes (the span table's rows are found in the table: a set
     # of their IRIs was ~100 MB at 10,000 bulletins)
     hidden = {s for s, props in indexed.items() if any(t in HIDDEN_TYPES for t in objects(props.get(rdf_type, ())))}
-    find_span = spans.find if spans is not None else (lambda o: None)
+    find_key = spans.find_key if spans is not None else (lambda k: None)
     # in IRI order, as their strings (sorted_by_str: without a copy of every IRI at once)
     nodes = list(sorted_by_str(
         s for s, props in indexed.items() if (type(s) is URIRef or isinstance(s, URIRef)) and rdf_type in props and s not in hidden
@@ -92,17 +92,21 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
         for ps, p, slot in sorted([(str(p), p, v) for p, v in props.items()]):
             if ps == type_s:
                 continue
-            for o in objects(slot):
+            for o in raw_objects(slot):
                 kind = type(o)
+                if kind is int:  # a span, held as its number (memstore.span_key)
+                    if (r := find_key(o)) is not None:
+                        evidence.append((spans.start[r], spans.exact(r)))
+                        continue
+                    o = span_iri(o)
+                    kind = URIRef
                 if kind in LITERAL_TYPES or (kind is not URIRef and isinstance(o, Literal)):
                     lits[qname(p)].append(str(o))
-                elif (r := find_span(o)) is not None:
-                    evidence.append((spans.start[r], spans.exact(r)))
                 elif o in hidden:
                     sp = by_subject[o]
                     if oa_exact in sp:
-                        st = objects(sp.get(oa_start, 0))[0]
-                        evidence.append((int(st), str(objects(sp[oa_exact])[0])))
+                        st = sp.get(oa_start)
+                        evidence.append((int(objects(st)[0]) if st is not None else 0, str(objects(sp[oa_exact])[0])))
                 elif o in node_set:
                     edges.append((qname(o), qname(p)))
                 elif kind is URIRef or isinstance(o, URIRef):
