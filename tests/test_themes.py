@@ -388,6 +388,22 @@ def test_similarity_space_fitted_a_chunk_at_a_time_is_the_same(built, monkeypatc
         want = whole.problems.take(rows)
         assert np.array_equal(some.problems.indptr, want.indptr) and np.array_equal(some.problems.indices, want.indices)
         assert np.array_equal(some.problems.data, want.data)
+    # rows in groups (the queries and the seeds), weighed apart: each group's vectors are
+    # the take() of the whole's, bit for bit; made strings read as they are made
+    odd, even = list(range(1, len(problems), 2)), list(range(0, len(problems), 4))
+    for size in (7, 10_000):
+        monkeypatch.setattr(T, "FIT_CHUNK", size)
+        made = T.SimilaritySpace.fit(
+            T._Made(problems, T.ProblemView.sim_text), T._Made(problems, lambda pv: pv.measures), themes, groups=[odd, even]
+        )
+        assert made.problems.n_rows == 0 and len(made.groups) == 2
+        assert np.array_equal(made.model.idf, whole.model.idf)
+        for got, rows in zip(made.groups, (odd, even)):
+            want = whole.problems.take(rows)
+            assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+            assert np.array_equal(got.data, want.data)
+    with pytest.raises(ValueError):
+        T.SimilaritySpace.fit(statements, measures, themes, groups=[[3, 1]])
     # and the model is the one fitted on every occurrence at once (the former single pass)
     n = len(statements)
     profiles = ["\n".join(t.labels) + "\n" + t.definition for t in themes if not t.group]
