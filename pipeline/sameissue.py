@@ -230,6 +230,8 @@ def figures(text: str) -> frozenset[str]:
 FEATURE_CHUNK = 5_000
 _EXPAND = 1 << 18  # candidate postings expanded at a time (~10 temporaries of 2 MB each)
 _CODES_HELD = 1 << 22  # candidate pair codes held before their duplicates are merged away
+_POSTINGS_AT_ONCE = 1 << 21  # the candidate search's postings at a time (a slice of the key space)
+_SCAN = 1 << 20  # n-gram ids scanned at once (counted, or searched for a slice's postings)
 PAIR_CHUNK = 2_000  # candidate pairs whose shared n-grams are found at once (transient ~16 MB)
 
 
@@ -534,25 +536,75 @@ class Scorer:
         del keys
         wanted = np.zeros(space, dtype=bool)
         wanted[q_key] = True
+        # the queries in key order: a slice of the key space is a range of them
+        order = np.argsort(q_key, kind="stable")
+        q_key, q_item = q_key[order], q_item[order]
+        del order
         gid: dict[str, int] = {}
         groups = np.array([[gid.setdefault(g, len(gid)) for g in scope_groups(it)] for it in self.items], dtype=np.int64)
         bulletin: dict[str, int] = {}
         bul = np.array([bulletin.setdefault(it.bulletin, len(bulletin)) for it in self.items], dtype=np.int64)
-        # the postings: each item's features that are some item's key, found on the spaces'
-        # int32 ids of all items at once (not per item: 180,000 small arrays)
-        spaces = ((self.text, 0), (self.measures, nt))
-        sizes = [int(np.count_nonzero(wanted[shift : shift + len(sp.grams)][sp.flat])) for sp, shift in spaces]
-        post_key, post_item = np.empty(sum(sizes), small), np.empty(sum(sizes), small)  # filled in place
-        at = 0
-        for (sp, shift), size in zip(spaces, sizes):
-            kept = np.flatnonzero(wanted[shift : shift + len(sp.grams)][sp.flat])
-            np.add(sp.flat[kept], shift, out=post_key[at : at + size], dtype=small)  # not in uint16
-            post_item[at : at + size] = np.searchsorted(sp.off[1:], kept, side="right")  # the item of each
-            at += size
-            del kept
         if len(gid) * space * n >= 2**63:
             raise OverflowError(f"same-issue blocking: {n:,} problems in {len(gid):,} groups overflow its 64-bit codes")
-        codes = []
+        spaces = ((self.text, 0), (self.measures, nt))
+        # the postings (each item's features that are some item's key) a slice of the key
+        # space at a time, each slice about _POSTINGS_AT_ONCE of them: all 8M at once, with
+        # their codes and the queries' arrays, were ~300 MB at 10,000 bulletins
+        count = np.zeros(space, np.int64)
+        for sp, shift in spaces:  # (bincount makes its input intp: a chunk at a time)
+            for c0 in range(0, len(sp.flat), _SCAN):
+                count[shift : shift + len(sp.grams)] += np.bincount(sp.flat[c0 : c0 + _SCAN], minlength=len(sp.grams))
+        count[~wanted] = 0
+        ends = np.cumsum(count)
+        del count
+        if not len(ends) or not ends[-1]:
+            return none
+        cuts = np.searchsorted(ends, np.arange(_POSTINGS_AT_ONCE, int(ends[-1]), _POSTINGS_AT_ONCE), side="right")
+        bounds = np.unique(np.concatenate([[0], cuts, [space]])).tolist()
+        codes: list[np.ndarray] = []
+        for k0, k1 in zip(bounds, bounds[1:]):
+            size = int(ends[k1 - 1] - (ends[k0 - 1] if k0 else 0))
+            qa, qb = np.searchsorted(q_key, [k0, k1]).tolist()
+            if not size or qa == qb:
+                continue
+            post_key, post_item = self._postings(k0, k1, size, wanted, spaces, small)
+            codes = self._pairs_of(codes, post_key, post_item, q_key[qa:qb], q_item[qa:qb], groups, bul, space)
+            del post_key, post_item
+        del q_item, q_key
+        if not codes:
+            return none
+        pairs = np.unique(np.concatenate(codes))
+        del codes
+        return pairs // n, pairs % n
+
+    def _postings(self, k0: int, k1: int, size: int, wanted: np.ndarray, spaces, small) -> tuple[np.ndarray, np.ndarray]:
+        """(key, item) of every feature of an item whose key id is in ``[k0, k1)`` and is some
+        item's key (``size`` of them): the spaces' flat ids scanned a chunk at a time."""
+        post_key, post_item = np.empty(size, small), np.empty(size, small)  # filled in place
+        at = 0
+        for sp, shift in spaces:
+            lo, hi = max(k0, shift), min(k1, shift + len(sp.grams))
+            if lo >= hi:
+                continue
+            sel = np.zeros(len(sp.grams), dtype=bool)
+            sel[lo - shift : hi - shift] = wanted[lo:hi]
+            for c0 in range(0, len(sp.flat), _SCAN):
+                chunk = sp.flat[c0 : c0 + _SCAN]
+                kept = np.flatnonzero(sel[chunk])
+                m = len(kept)
+                np.add(chunk[kept], shift, out=post_key[at : at + m], dtype=small)  # not in uint16
+                kept += c0
+                post_item[at : at + m] = np.searchsorted(sp.off[1:], kept, side="right")  # the item of each
+                at += m
+        return post_key, post_item
+
+    def _pairs_of(
+        self, codes: list, post_key, post_item, q_key, q_item, groups: np.ndarray, bul: np.ndarray, space: int
+    ) -> list[np.ndarray]:
+        """``codes`` and the pair codes (``min * n + max``) the queries ``q_key``/``q_item``
+        find in the postings ``post_key``/``post_item`` (of their slice of the key space),
+        each scope column in turn; duplicates merged away when they pile up."""
+        n = len(self.items)
         for c in range(groups.shape[1]):  # one scope column at a time (half the postings)
             # a posting is one sorted code: (group, key) then item, as a stable sort by
             # (group, key) would order them; a key's postings are the codes in
@@ -579,7 +631,7 @@ class Scorer:
             del keep
             if not len(qi):
                 continue
-            # the postings of the queries, expanded ~1M entries at a time (bounded memory)
+            # the postings of the queries, expanded _EXPAND entries at a time (bounded memory)
             ends = np.cumsum(length)
             cuts = np.searchsorted(ends, np.arange(_EXPAND, int(ends[-1]), _EXPAND), side="right")
             for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(qi)]):
@@ -593,14 +645,9 @@ class Scorer:
                 if sum(map(len, codes)) > _CODES_HELD:  # the same pair found again and again
                     codes = [np.unique(np.concatenate(codes))]
             del post, qi, lo, length, ends, cuts
-            if len(codes) > 1:
-                codes = [np.unique(np.concatenate(codes))]
-        del q_item, q_key, post_key, post_item
-        if not codes:
-            return none
-        pairs = np.unique(np.concatenate(codes))
-        del codes
-        return pairs // n, pairs % n
+        if len(codes) > 1:
+            codes = [np.unique(np.concatenate(codes))]
+        return codes
 
     # -- scoring --
 

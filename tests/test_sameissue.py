@@ -362,7 +362,7 @@ def _candidates_by_dicts(sc: si.Scorer) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
-def test_vectorised_blocking_equals_the_dict_reference():
+def test_vectorised_blocking_equals_the_dict_reference(monkeypatch):
     bench = _load("bench_link")
     items = sorted(bench.synthetic_items(600), key=lambda it: it.id)
     found = {}
@@ -372,6 +372,16 @@ def test_vectorised_blocking_equals_the_dict_reference():
         assert found[cap] == _candidates_by_dicts(sc)
         assert all(i < j for i, j in found[cap])
     assert 100 < len(found[3]) < len(found[200])
+    # the same pairs with every bound of the search small: postings a slice of the key space
+    # at a time (slices across both spaces, single keys over the bound), the flat ids
+    # scanned in chunks, the postings expanded and the pair codes merged in small batches
+    sc = si.Scorer(items, si.Params(df_cap=200))
+    for at_once, scan, expand, held in [(2_000, 5_000, 300, 2_000), (100, 30_000, 7, 50), (40_000, 1_000, 10**6, 10**9)]:
+        monkeypatch.setattr(si, "_POSTINGS_AT_ONCE", at_once)
+        monkeypatch.setattr(si, "_SCAN", scan)
+        monkeypatch.setattr(si, "_EXPAND", expand)
+        monkeypatch.setattr(si, "_CODES_HELD", held)
+        assert sc.candidates() == found[200], (at_once, scan, expand, held)
 
 
 def test_batched_pair_features_equal_the_pair_by_pair_ones(monkeypatch):
