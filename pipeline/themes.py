@@ -336,19 +336,16 @@ def _anchor(text: str, ev: tuple[URIRef, int, int] | None, ctx: EnrichContext) -
 
 
 def _first_evidence(g: Graph, nodes: set) -> dict[URIRef, tuple[URIRef, int, int]]:
-    """:func:`pipeline.enrich.evidence_of` for many nodes at once (one pass over the evidence
-    triples; a build graph answers the spans' values from its span table)."""
+    """:func:`pipeline.enrich.evidence_of` for many nodes at once (a build graph answers
+    each node's spans from its own index and the spans' values from its span table: no
+    scan of every evidence triple, 2.3M at 10,000 bulletins, for the 400,000 nodes asked)."""
     from .vocab import OA
 
-    wanted: dict[URIRef, list[URIRef]] = defaultdict(list)
-    for node, sp in g.subject_objects(XS.evidence):
-        if node in nodes:
-            wanted[node].append(sp)
     out = {}
-    value = g.value
-    for node, sps in wanted.items():
+    value, objects = g.value, g.objects
+    for node in nodes:
         cands = []
-        for sp in sps:
+        for sp in objects(node, XS.evidence):
             d, s, e = value(sp, XS.inDocument), value(sp, OA.start), value(sp, OA.end)
             if d is not None and s is not None and e is not None:
                 cands.append((int(s), int(e), d))
@@ -373,18 +370,25 @@ def collect_problems(g: Graph, ctx: EnrichContext) -> list[ProblemView]:
             measures[owner].append(m)
     category = {p: c for p, c in g.subject_objects(XS.inCategory) if p in pset}
     nodes = pset | {q for qs in parts.values() for q in qs} | set(category.values())
-    # the texts of these nodes and of the measures only (not of every node with an xs:text,
-    # figures included: ~2M copies at 10,000 bulletins); a measure's text is only joined,
-    # so its literal is kept as it is (a str; join copies its characters)
-    mset = {m for ms in measures.values() for m in ms}
+    # the texts of these nodes only, looked up (not of every node with an xs:text, figures
+    # included: ~2M copies at 10,000 bulletins); a measure's text and position are looked up
+    # as its problem is read, and its literal kept as it is (a str; join copies its
+    # characters): dicts of the 500,000 measures' were ~70 MB at 10,000 bulletins
+    value = g.value
     texts: dict[URIRef, str] = {}
-    mtexts: dict[URIRef, Literal] = {}
-    for n, o in g.subject_objects(XS.text):
-        if n in nodes:
+    for n in nodes:
+        o = value(n, XS.text)
+        if o is not None:
             texts[n] = str(o)
-        if n in mset:
-            mtexts[n] = o
-    position = {n: int(o) for n, o in g.subject_objects(XS.position) if n in mset and isinstance(o, Literal)}
+
+    def position(m: URIRef) -> int:
+        o = value(m, XS.position)
+        return int(o) if isinstance(o, Literal) else 0
+
+    def text(m: URIRef) -> str:
+        o = value(m, XS.text)
+        return o if o is not None else ""
+
     ev = _first_evidence(g, nodes)
     cats: dict[URIRef, Anchored] = {}
     out = []
@@ -397,8 +401,8 @@ def collect_problems(g: Graph, ctx: EnrichContext) -> list[ProblemView]:
             if cat not in cats:
                 cats[cat] = _anchor(str(g.value(cat, RDFS.label) or ""), ev.get(cat), ctx)
             view.category = cats[cat]
-        ms = sorted(measures.get(p, []), key=lambda m: (position.get(m, 0), str(m)))
-        view.measure_texts = tuple([mtexts.get(m, "") for m in ms])
+        ms = sorted(measures.get(p, []), key=lambda m: (position(m), str(m)))
+        view.measure_texts = tuple([text(m) for m in ms])
         out.append(view)
     return out
 
@@ -672,7 +676,7 @@ def top_k(block: np.ndarray, k: int) -> np.ndarray:
 
 def theme_scores(
     queries: SparseRows,
-    seeds: SparseRows,
+    seeds: SparseRows | InvertedIndex,
     seed_themes: Sequence[Iterable[int]],
     profiles: SparseRows,
     n_features: int,
@@ -686,16 +690,17 @@ def theme_scores(
     most similar seeds that carry ``t``, divided by ``k`` (a theme carried by all ``k``
     neighbours scores their mean similarity), and (b) the cosine to the theme's profile.
     ``exclude[i]`` is a seed that query ``i`` must not see (itself, when calibrating by
-    leave-one-out), or -1.
+    leave-one-out), or -1. ``seeds`` may be given as their :class:`InvertedIndex` (the
+    caller can then let the rows go before the scoring).
     """
     nt = profiles.n_rows
     out = np.zeros((queries.n_rows, nt))
-    if seeds.n_rows:
-        member = np.zeros((seeds.n_rows, nt))
+    index = seeds if isinstance(seeds, InvertedIndex) else InvertedIndex(seeds, n_features)
+    if index.n_docs:
+        member = np.zeros((index.n_docs, nt))
         for j, ts in enumerate(seed_themes):
             member[j, list(ts)] = 1.0
-        kk = min(k, seeds.n_rows)
-        index = InvertedIndex(seeds, n_features)
+        kk = min(k, index.n_docs)
         for q0, block in index.cosines(queries):
             if exclude is not None:
                 ex = np.asarray(exclude[q0 : q0 + len(block)])
@@ -852,11 +857,13 @@ def similarity_candidates(
     query_rows, seed_rows = space.groups
     slugs, profiles, n_features = space.slugs, space.profiles, space.model.n_features
     del space
+    index = InvertedIndex(seed_rows, n_features)
+    del seed_rows  # the index holds them transposed (~50 MB at 10,000 bulletins)
     scores = theme_scores(
-        query_rows, seed_rows, [[col[s] for s in sorted(tagged[problems[i].iri]) if s in col] for i in seeds],
+        query_rows, index, [[col[s] for s in sorted(tagged[problems[i].iri]) if s in col] for i in seeds],
         profiles, n_features,
     )
-    del query_rows, seed_rows
+    del query_rows, index
     out = {}
     kept = min(CANDIDATES_KEPT, len(slugs))
     # the kept-th best score of each row, unrounded: a score more than 1e-4 below it cannot
