@@ -289,22 +289,30 @@ class _Space:
         a time (the Python loop over every n-gram was most of the scorer's set-up; the
         per-occurrence arrays of all texts at once would be GBs at 10,000 bulletins)."""
         n = len(texts)
-        chunks = []  # (first text, distinct (text, local id) codes, local vocabulary, numbers)
-        extra: dict[str, int] = {}  # "#number" token -> its index after the n-grams
-        for a in range(0, n, FEATURE_CHUNK):
+
+        def chunk_codes(a: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+            """A chunk's normalised texts, its local vocabulary (sorted n-gram keys) and its
+            distinct (text, local id) codes."""
             norm = [unicodedata.normalize("NFKC", t or "") for t in texts[a : a + FEATURE_CHUNK]]
             dk, kk = gram_keys(norm, sizes)
             vc = distinct(kk)
             codes = dk * max(len(vc), 1) + np.searchsorted(vc, kk)
             del dk, kk
-            if len(codes) and int(codes.max()) < 2**31:  # they wait for the vocabulary: half the size
+            if len(codes) and int(codes.max()) < 2**31:
                 codes = codes.astype(np.int32)
-            codes = distinct(codes)
+            return norm, vc, distinct(codes)
+
+        # two passes over the chunks: the vocabulary first, then each chunk's ids (its
+        # n-grams found again). Holding every chunk's codes until the vocabulary was known
+        # was this set-up's peak (~110 MB over the spaces at 10,000 bulletins).
+        vocab = np.zeros(0, np.int64)
+        extra: dict[str, int] = {}  # "#number" token -> its index after the n-grams
+        numbers_of = []  # each chunk's (text, number token) as two arrays (a tuple each was ~60 MB)
+        for a in range(0, n, FEATURE_CHUNK):
+            norm, vc, _ = chunk_codes(a)
+            vocab = distinct(np.concatenate([vocab, vc.astype(np.int64, copy=False)]))
             nums = [(i, extra.setdefault("#" + m, len(extra))) for i, t in enumerate(norm) for m in _NUM.findall(t)] if numbers else []
-            # (text, number token) as two arrays: a tuple each was ~60 MB at 10,000 bulletins
-            nums = tuple(np.array(x, dtype=np.int64) for x in zip(*nums)) if nums else None
-            chunks.append((a, codes, vc, nums))
-        vocab = distinct(np.concatenate([c[2] for c in chunks])) if chunks else np.zeros(0, np.int64)
+            numbers_of.append(tuple(np.array(x, dtype=np.int64) for x in zip(*nums)) if nums else None)
         grams = [unpack(k) for k in vocab.tolist()] + list(extra)
         order = sorted(range(len(grams)), key=grams.__getitem__)  # ids in string order
         rank = np.empty(len(grams), dtype=np.int64)
@@ -313,8 +321,9 @@ class _Space:
         pieces: list[np.ndarray] = []  # each chunk's ids, its items' in turn
         lengths: list[np.ndarray] = []  # each chunk's items' numbers of ids
         df = np.zeros(len(grams), dtype=np.int64)
-        for k, (a, codes, vc, nums) in enumerate(chunks):
-            chunks[k] = None  # each chunk's codes go as its ids come (the peak was both at once)
+        for k, a in enumerate(range(0, n, FEATURE_CHUNK)):
+            _, vc, codes = chunk_codes(a)
+            nums = numbers_of[k]
             m = min(FEATURE_CHUNK, n - a)
             vcn = max(len(vc), 1)
             gid = np.searchsorted(vocab, vc)[codes % vcn] if len(vc) else np.zeros(0, np.int64)
