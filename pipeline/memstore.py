@@ -19,7 +19,10 @@ tuple. A six-predicate dict is 272–352 bytes, the row 112; a build's 200,000 s
 thousand bulletins share a few hundred shapes.
 
 Evidence spans added with :meth:`CompactMemory.add_span` (the builder's and the passes') are
-rows of a :class:`SpanTable` instead: the store answers every pattern from both.
+rows of a :class:`SpanTable` instead: the store answers every pattern from both. A span's IRI
+is ``xr:span-`` and 16 hex digits: wherever it is an object (the evidence triples) the
+indexes hold that 64-bit number (:func:`span_key`), and every read makes the IRI again
+(:func:`span_iri`), so readers of the raw index (:class:`SubjectIndex`) meet ints.
 
 Only what a plain :class:`rdflib.Graph` needs is implemented (no contexts, no quoted
 graphs); SPARQL over it goes through rdflib's generic evaluator as with any store.

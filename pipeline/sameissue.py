@@ -83,7 +83,7 @@ class Item:
 
     id: str  # problem id (an IRI in the pass); links are ordered by it
     bulletin: str  # bulletin id: two problems of one bulletin are never linked
-    text: str  # the problem statement (xs:text)
+    text: str  # the problem statement (xs:text; from a graph, its literal: a str)
     themes: frozenset[str] = frozenset()  # xs:theme concept ids
     units: frozenset[str] = frozenset()  # labels of the units the problem concerns
     category: str = ""  # the feedback category's label
@@ -298,7 +298,7 @@ class _Space:
             vc = distinct(kk)
             codes = dk * max(len(vc), 1) + np.searchsorted(vc, kk)
             del dk, kk
-            if len(codes) and int(codes.max()) < 2**31:
+            if len(codes) and int(codes.max()) < 2**31:  # half the size to sort
                 codes = codes.astype(np.int32)
             return norm, vc, distinct(codes)
 
@@ -530,7 +530,8 @@ class Scorer:
         per problem, postings longer than ``df_cap`` skipped: linear in the corpus size).
         Keys are :meth:`key_ids`. The index is a sorted array of (group, key, item) codes probed
         with ``searchsorted``, not a dict of tuples (10,000 bulletins: the pass's peak 10.9 →
-        9.1 GB), one scope column at a time (its transient at 10,000: ~1.0 → ~0.6 GB).
+        9.1 GB), one scope column at a time (its transient at 10,000: ~1.0 → ~0.6 GB) and one
+        slice of the key space at a time (:meth:`_postings`, :meth:`_pairs_of`; 297 → 115 MiB).
         """
         n = len(self.items)
         none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -860,7 +861,9 @@ def items_from_graph(g: Graph) -> list[Item]:
             Item(
                 str(p),
                 one(str(b)),
-                str(text),
+                # the graph's own literal (a str), not a copy: the scorer reads it once and the
+                # linker lets it go, but 180,000 freed copies stayed in the heap (~45 MB)
+                text,
                 one(themes),
                 one(frozenset(units)),
                 one(str(cat_label or "")),
