@@ -495,7 +495,7 @@ class _TurtleWriter:
             fh.write(sep + "\n".join(block).encode("utf-8"))
 
 
-_SORT_PREFIX = len(_XR) + 8  # xr:span-3f2…: 4,096 groups of spans, one per other kind of node
+_SORT_PREFIX = len(_XR) + 8  # xr:figure-3…, xr:measure-: a few groups per kind of node
 
 
 def sorted_by_str(terms: Iterable, prefix: int = _SORT_PREFIX) -> Iterator:

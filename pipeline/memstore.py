@@ -35,6 +35,7 @@ from array import array
 from collections.abc import Mapping
 from typing import Iterator
 
+import numpy as np
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.plugins.stores.memory import SimpleMemory
@@ -328,7 +329,7 @@ class SpanTable:
         self.doc_no: dict[URIRef, int] = {}
         self.exact_other: dict[int, str] = {}  # rows whose exact text is not the document's
         self.live = 0
-        self._slots = array("l", [-1]) * 8  # key → its latest row, by linear probing
+        self._slots = array("i", [-1]) * 8  # key → its latest row, by linear probing
         self._mask = 7
 
     def add_document(self, doc: URIRef, text: str) -> int:
@@ -363,7 +364,7 @@ class SpanTable:
     def append(self, k: int, doc: int, start: int, end: int, exact: str) -> None:
         n = len(self.keys)
         if 2 * (n + 1) > len(self._slots):  # at most half full: short probes
-            self._slots = array("l", [-1]) * (2 * len(self._slots))
+            self._slots = array("i", [-1]) * (2 * len(self._slots))
             self._mask = len(self._slots) - 1
             for r, x in enumerate(self.keys):
                 self._place(x, r)
@@ -416,13 +417,11 @@ class SpanTable:
     def sorted_rows(self, chunk: int = 1 << 16) -> Iterator[tuple[str, int]]:
         """(IRI string, row) of every live row, in the order of their IRIs (of their
         numbers: 16 lowercase hex digits each), without a term or an int per row at once."""
-        import numpy as np
-
         if not self.live:
             return
-        keys = np.frombuffer(self.keys, dtype=np.uint64)
+        keys = np.frombuffer(self.keys, dtype=f"u{self.keys.itemsize}")
         order = np.argsort(keys, kind="stable")
-        order = order[np.frombuffer(self.doc, dtype=np.int64)[order] >= 0]
+        order = order[np.frombuffer(self.doc, dtype=f"i{self.doc.itemsize}")[order] >= 0]
         keys = keys[order]
         for i in range(0, len(order), chunk):
             for k, r in zip(keys[i : i + chunk].tolist(), order[i : i + chunk].tolist()):
