@@ -293,9 +293,8 @@ def span_iri(k: int) -> URIRef:
 
 def _canon(o):
     """``o`` as the indexes hold it: a span IRI as its number (:func:`span_key`)."""
-    if type(o) is URIRef and _startswith(o, SPAN_BASE) and _hex16(o, _BLEN):
-        return int(o[_BLEN:], 16)
-    return o
+    k = span_key(o)
+    return o if k is None else k
 
 
 def term(v):
@@ -384,9 +383,8 @@ class SpanTable:
 
     def find(self, s) -> int | None:
         """The live row of subject ``s``, if it is one."""
-        if self.live and type(s) is URIRef and _startswith(s, SPAN_BASE) and _hex16(s, _BLEN):
-            return self.find_key(int(s[_BLEN:], 16))
-        return None
+        k = span_key(s) if self.live else None
+        return self.find_key(k) if k is not None else None
 
     def iri(self, r: int) -> URIRef:
         return span_iri(self.keys[r])
@@ -559,7 +557,7 @@ class CompactMemory(SimpleMemory):
                 self._add(a, b, c)
 
     def _add(self, s, p, o) -> None:
-        # a span's IRI as its number (_canon inlined: every triple a build adds)
+        # a span's IRI as its number (span_key inlined: every triple a build adds)
         if type(o) is URIRef and _startswith(o, SPAN_BASE) and _hex16(o, _BLEN):
             o = int(o[_BLEN:], 16)
         # _row_put's two common cases inlined (a new subject, a new predicate: most of the
