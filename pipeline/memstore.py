@@ -8,10 +8,20 @@ corpus of ten thousand bulletins (~28M triples) does not fit in memory at all.
 one-entry dict (almost every subject has one object per predicate, almost every literal one
 subject): ``spo[s][p] = o`` or ``{o1: None, o2: None, …}``, ``pos[p][o] = s`` or
 ``[s1, s2, …]`` (a list: the s→p→o index already tells a new triple from one that is
-there, and a list costs 8 bytes a member where a dict costs ~40). An object-only pattern
-``(None, None, o)`` asks each predicate's index (a build uses ~80 predicates). Iteration
-follows insertion order, like ``SimpleMemory``, so a pass that happens to depend on order
-sees the same order in both.
+there, and a list costs 8 bytes a member where a dict costs ~40).
+
+A predicate's p→o→s index is made when a pattern first asks for it (``(None, p, …)``) and
+kept up to date from then on; ``rdf:type``'s from the start. A build adds ~80 predicates and
+asks by predicate for half a dozen (classes' members, the measures that address a problem, the
+problems of a status): the others' indexes were a quarter of the build graph (~0.4 GB at
+10,000 bulletins) and a dict insertion for every triple added. An object-only pattern
+``(None, None, o)`` asks every predicate's index, so it makes them all.
+
+Iteration follows insertion order, like ``SimpleMemory``, so a pass that happens to depend
+on order sees the same order in both: a subject's triples always; a predicate's for
+``rdf:type`` and for any predicate asked for before its triples came. An index made from
+the subjects' rows lists objects in the order of their first subject and subjects in theirs,
+then later triples as they come.
 
 A subject's slots are a :class:`Row` rather than a dict: its predicates (a :class:`Shape`,
 shared by every subject with the same predicates in the same order) and its slots in one
@@ -258,8 +268,26 @@ def _pos_drop(index: dict, p, o, s) -> None:
             inner[o] = cur[0]
     else:
         del inner[o]
-    if not inner:
-        del index[p]
+
+
+def _index_rows(spo: dict, wanted: dict) -> None:
+    """Fill the p→o→s indexes ``wanted`` (predicate → its empty dict) from the s→p→o rows:
+    objects in the order of their first subject, subjects in their order."""
+    for s, row in spo.items():
+        at = _tget(row, 0).at
+        for p, inner in wanted.items():
+            i = at.get(p)
+            if i is None:
+                continue
+            v = _tget(row, i)
+            for o in v if type(v) is dict else (v,):
+                cur = inner.get(o)
+                if cur is None:
+                    inner[o] = s
+                elif type(cur) is list:
+                    cur.append(s)
+                else:
+                    inner[o] = [cur, s]
 
 
 # A span row's predicates, in the order the builder used to add its triples; looked up by
@@ -516,7 +544,9 @@ class CompactMemory(SimpleMemory):
     def __init__(self, configuration=None, identifier=None):
         super().__init__(configuration, identifier)
         self._spo: dict = {}
-        self._pos: dict = {}
+        # p→o→s of the predicates asked for (see _pos_of); rdf:type from the start
+        self._pos: dict = {_TYPE: {}}
+        self._every = False  # every predicate indexed (an object-only pattern was asked)
         self._len = 0
         self.spans = SpanTable()
 
@@ -577,8 +607,9 @@ class CompactMemory(SimpleMemory):
         self._len += 1
         inner = self._pos.get(p)
         if inner is None:
-            self._pos[p] = {o: s}
-            return
+            if not self._every:
+                return  # not indexed until asked for (_pos_of)
+            inner = self._pos[p] = {}
         cur = inner.get(o)
         if cur is None:
             inner[o] = s
@@ -601,8 +632,30 @@ class CompactMemory(SimpleMemory):
         for s, p, o in found:
             o = _canon(o)
             _row_drop(self._spo, s, p, o)
-            _pos_drop(self._pos, p, o, s)
+            if p in self._pos:
+                _pos_drop(self._pos, p, o, s)
             self._len -= 1
+
+    def _pos_of(self, p) -> dict:
+        """The p→o→s index of predicate ``p``, made from the s→p→o rows the first time
+        it is asked for and kept up to date from then on."""
+        inner = self._pos.get(p)
+        if inner is None:
+            inner = self._pos[p] = {}
+            _index_rows(self._spo, {p: inner})
+        return inner
+
+    def _index_every(self) -> None:
+        """Every predicate's p→o→s index (an object-only pattern asks them all)."""
+        if not self._every:
+            self._every = True
+            todo = {}
+            for row in self._spo.values():
+                for q in _tget(row, 0).preds:
+                    if q not in self._pos and q not in todo:
+                        todo[q] = {}
+            self._pos.update(todo)
+            _index_rows(self._spo, todo)
 
     def __len__(self, context=None) -> int:
         return self._len + len(SPAN_PREDICATES) * self.spans.live
@@ -659,9 +712,7 @@ class CompactMemory(SimpleMemory):
                 for triple in self._column(col, p, o):
                     yield triple, ctx
                 return
-            objs = self._pos.get(p)
-            if objs is None:
-                return
+            objs = self._pos_of(p)
             if o is not None:
                 v = objs.get(ko)
                 if v is None:
@@ -675,6 +726,7 @@ class CompactMemory(SimpleMemory):
                     yield (x, p, y), ctx
             return
         if o is not None:
+            self._index_every()
             for q, objs in list(self._pos.items()):
                 v = objs.get(ko)
                 if v is not None:
@@ -698,7 +750,7 @@ class CompactMemory(SimpleMemory):
         grouped by object as the p→o→s index groups them (the rows first in a group: they
         were added first)."""
         t = self.spans
-        objs = self._pos.get(p) or {}
+        objs = self._pos_of(p)
         q = SPAN_PREDICATES[col]
         if o is not None:
             for r in t.rows_with(col, o):

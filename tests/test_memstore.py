@@ -64,6 +64,27 @@ def test_every_pattern_matches_rdflib(seed):
         assert len(got) == len(set(got))  # no triple twice
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_patterns_asked_between_changes_match_rdflib(seed):
+    """Predicates' indexes made at any point (when first asked for) and kept up to date by
+    every later addition and removal: each pattern, asked at random moments, as rdflib."""
+    rnd = random.Random(100 + seed)
+    ref, lean = Graph(store="SimpleMemory"), Graph(store=CompactMemory())
+    asked = 0
+    for op, t in _random_ops(seed, 300):
+        for g in (ref, lean):
+            g.add(t) if op == "add" else g.remove(t)
+        if rnd.random() < 0.2:
+            pat = (None, rnd.choice(PREDICATES), rnd.choice([None, *OBJECTS]))
+            if rnd.random() < 0.1:
+                pat = (None, None, rnd.choice(OBJECTS))  # every predicate indexed from here
+            assert sorted(lean.triples(pat)) == sorted(ref.triples(pat)), pat
+            asked += 1
+    assert asked > 20 and len(lean) == len(ref)
+    for pat in itertools.product([None], _pattern_terms(PREDICATES), _pattern_terms(OBJECTS)):
+        assert sorted(lean.triples(pat)) == sorted(ref.triples(pat)), pat
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_build_graph_objects_and_value_answer_like_rdflib(seed):
     from rdflib.exceptions import UniquenessError
@@ -92,15 +113,52 @@ def test_build_graph_objects_and_value_answer_like_rdflib(seed):
     assert list(build.objects(SUBJECTS[:3], PREDICATES[1])) == list(ref.objects(SUBJECTS[:3], PREDICATES[1]))
 
 
-def test_order_follows_insertion_like_rdflib():
-    """Passes see triples in the order rdflib's own memory store gives (insertion order)."""
+def _shuffled_adds() -> list:
     ops = [("add", (s, p, o)) for s, p, o in itertools.product(SUBJECTS[:3], PREDICATES, OBJECTS[:5])]
     random.Random(1).shuffle(ops)
-    ref, lean = _both(ops)
+    return ops
+
+
+def test_order_follows_insertion_like_rdflib():
+    """Passes see triples in the order rdflib's own memory store gives (insertion order): a
+    subject's, always; a predicate's, for rdf:type and for any predicate asked for before its
+    triples came (each predicate's p→o→s index is made when it is first asked for)."""
+    ops = _shuffled_adds()
+    ref, lean = Graph(store="SimpleMemory"), Graph(store=CompactMemory())
+    for p in PREDICATES[1:]:
+        assert list(lean.triples((None, p, None))) == []  # asked for: indexed from now on
+    for _, t in ops:
+        ref.add(t)
+        lean.add(t)
     for s, p, o in itertools.product(_pattern_terms(SUBJECTS[:3]), _pattern_terms(PREDICATES), [None, OBJECTS[0]]):
         if s is None and p is None and o is not None:
             continue  # object-only patterns: same triples, order not promised
         assert list(lean.triples((s, p, o))) == list(ref.triples((s, p, o))), (s, p, o)
+
+
+def test_a_predicate_first_asked_for_late_answers_in_subject_order():
+    """A predicate's index made from the subjects' rows (its triples came before anyone
+    asked): objects in the order of their first subject, subjects in theirs; later triples
+    after them, as they come."""
+    ops = _shuffled_adds()
+    ref, lean = _both(ops)
+    subjects = list(dict.fromkeys(t[0] for _, t in ops))  # in the order they came
+    p = PREDICATES[1]
+    pairs = [(o, s) for s in subjects for o in ref.objects(s, p)]  # each subject's, in order
+    groups: dict = {}
+    for o, s in pairs:
+        groups.setdefault(o, []).append(s)
+    want = [(s, p, o) for o, ss in groups.items() for s in ss]
+    assert [t for _, t in ops if t[1] == p] != want  # (insertion order differs here)
+    assert list(lean.triples((None, p, None))) == want
+    assert list(lean.triples((None, p, OBJECTS[0]))) == [t for t in want if t[2] == OBJECTS[0]]
+    new = URIRef(f"{EX}new")
+    lean.add((SUBJECTS[5], p, new))
+    lean.add((SUBJECTS[4], p, OBJECTS[0]))
+    lean.remove((subjects[0], p, OBJECTS[0]))
+    groups[OBJECTS[0]] = [x for x in groups[OBJECTS[0]] if x != subjects[0]] + [SUBJECTS[4]]
+    groups[new] = [SUBJECTS[5]]  # a new object: last
+    assert list(lean.triples((None, p, None))) == [(s, p, o) for o, ss in groups.items() for s in ss]
 
 
 def test_duplicates_and_removal_keep_the_count():
@@ -191,6 +249,8 @@ def test_both_indexes_hold_what_dict_indexes_hold_in_their_order(seed):
     members, in the order, that dict-of-dicts indexes (what the store kept before) would."""
     rnd = random.Random(seed)
     store = CompactMemory()
+    for q in PREDICATES:
+        store._pos_of(q)  # asked for before any triple: kept in insertion order
     spo: dict = {}
     pos: dict = {}
     for _ in range(400):
@@ -206,8 +266,9 @@ def test_both_indexes_hold_what_dict_indexes_hold_in_their_order(seed):
                 _dict_drop(pos, p, o, s)
         assert list(store._spo) == list(spo)
         assert all(list(store._spo[x].items()) == list(spo[x].items()) for x in spo)
-        assert list(store._pos) == list(pos)
-        for q, objs in pos.items():
+        assert list(store._pos) == PREDICATES
+        for q in PREDICATES:
+            objs = pos.get(q, {})
             assert list(store._pos[q]) == list(objs)  # objects in the order they came
             assert all(_members(store._pos[q][y]) == _members(objs[y]) for y in objs)  # and subjects
     assert pos, "the run left no triple to compare"
