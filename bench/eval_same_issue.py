@@ -563,7 +563,7 @@ def _measure_shares(scorer: si.Scorer, i: int, j: int) -> tuple[float, float]:
         return 0.0, 0.0
     a, b = scorer.items[i], scorer.items[j]
     names = si.ngrams(a.publisher_label) | si.ngrams(b.publisher_label)
-    titles = frozenset().union(*(si.ngrams(t) for t in _TITLE.findall(a.measures + b.measures)))
+    titles = frozenset().union(*(si.ngrams(t) for t in _TITLE.findall(a.measures_text + b.measures_text)))
     return (sum(sp.weight(g) for g in shared & names) / total, sum(sp.weight(g) for g in shared & titles) / total)
 
 

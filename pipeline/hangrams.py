@@ -3,7 +3,7 @@ once (the themes pass's TF-IDF and the same-issue scorer both compare problems b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -64,3 +64,20 @@ def runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def distinct(a: np.ndarray) -> np.ndarray:
     """``np.unique(a)``, by sorting (see :func:`runs`)."""
     return runs(np.sort(a))[0]
+
+
+class MadeAsRead(Sequence):
+    """``[f(x) for x in items]`` made as it is read (an item, or a slice as a list): the texts
+    the n-gram counts read a chunk at a time (statements with their measures joined, …)
+    without a second copy of all of them held at once."""
+
+    def __init__(self, items: Sequence, f: Callable):
+        self.items, self.f = items, f
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.f(x) for x in self.items[i]]
+        return self.f(self.items[i])

@@ -70,7 +70,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from .enrich import EnrichContext, adder, register
-from .hangrams import distinct, gram_keys, unpack
+from .hangrams import MadeAsRead, distinct, gram_keys, unpack
 from .records import stable_id
 from .vocab import XR, XS
 
@@ -89,9 +89,17 @@ class Item:
     category: str = ""  # the feedback category's label
     parent: str = ""  # the bulletin this one is an attachment of ("" for a main bulletin)
     publisher: str = ""  # the issuing unit's id ("" when unknown)
-    measures: str = ""  # the texts of the measures that address the problem, joined
+    # the texts of the measures that address the problem: joined by newlines, or (from a
+    # graph) its literals in order, joined as they are read (:attr:`measures_text`)
+    measures: str | tuple[str, ...] = ""
     publisher_label: str = ""  # the issuing unit's label (中共岳麓高新技术产业开发区工作委员会)
     recurs: bool = False  # the text says it was raised before (xs:recurrenceCue / xs:previouslyRaisedIn)
+
+    @property
+    def measures_text(self) -> str:
+        """The measures' texts joined by newlines."""
+        m = self.measures
+        return m if type(m) is str else "\n".join(m)
 
 
 @dataclass(frozen=True)
@@ -485,6 +493,9 @@ class _Space:
         return a[np.lexsort((a, -self.w[a]))[:k]]
 
 
+_measures_text = Item.measures_text.fget
+
+
 class Scorer:
     """IDF statistics of a corpus of items and the pair score over them."""
 
@@ -496,7 +507,7 @@ class Scorer:
         self.text = _Space.of_texts(text, (2, 3), True, bf, _is_boilerplate)
         self.chars = _Space.of_texts(text, (1,), False)
         self.category = _Space.of_texts([it.category for it in items], (2, 3), True, bf, _is_boilerplate)
-        self.measures = _Space.of_texts([it.measures for it in items], (2, 3), True, bf, _is_boilerplate)
+        self.measures = _Space.of_texts(MadeAsRead(items, _measures_text), (2, 3), True, bf, _is_boilerplate)
         one: dict[frozenset, frozenset] = {}  # equal sets as one object (most are empty or repeat)
         self.figures = [one.setdefault(f, f) for f in map(figures, text)]
 
@@ -854,8 +865,11 @@ def items_from_graph(g: Graph) -> list[Item]:
         parent = g.value(b, DCTERMS.isPartOf)
         publisher = g.value(b, DCTERMS.publisher)
         pub_label = g.value(publisher, SKOS.prefLabel) if publisher is not None else None
+        # the graph's own literals, joined as the scorer reads them (one string each was
+        # ~60 MB at 10,000 bulletins)
         measures = sorted(
-            (int(g.value(m, XS.position) or 0), str(g.value(m, XS.text) or "")) for m in g.subjects(XS.addresses, p)
+            ((int(g.value(m, XS.position) or 0), g.value(m, XS.text) or "") for m in g.subjects(XS.addresses, p)),
+            key=lambda pt: (pt[0], str(pt[1])),
         )
         out.append(
             Item(
@@ -869,7 +883,7 @@ def items_from_graph(g: Graph) -> list[Item]:
                 one(str(cat_label or "")),
                 one(str(parent or "")),
                 one(str(publisher or "")),
-                "\n".join(t for _, t in measures),
+                tuple(t for _, t in measures),
                 one(str(pub_label or "")),
                 (p, XS.recurrenceCue, None) in g or (p, XS.previouslyRaisedIn, None) in g,
             )

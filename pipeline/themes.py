@@ -40,7 +40,7 @@ import operator
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -51,7 +51,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from scipy import sparse
 
 from .enrich import EnrichContext, add_span, adder, register
-from .hangrams import gram_keys, runs
+from .hangrams import MadeAsRead, gram_keys, runs
 from .records import stable_id
 from .vocab import XR, XS, decimal_literal, ontology_dir, plain
 
@@ -69,8 +69,9 @@ NGRAM_MAX = 3
 MAX_DF = 0.2  # n-grams in more than this share of the documents are stop-grams ...
 STOP_MIN_DF = 5  # ... and in more than this many (small corpora keep everything)
 # problems whose n-grams are extracted at once when fitting (bounded memory): at 1,000 bulletins
-# (18,114 problems) 20,000 made the fit the build's peak, +520 MB; 5,000 takes ~0.3 s more
-FIT_CHUNK = 5_000
+# (18,114 problems) 20,000 made the fit the build's peak, +520 MB; 5,000 +137 MiB (traced), the
+# most of any pass at that size; 2,000 +57 MiB, as fast
+FIT_CHUNK = 2_000
 COL_DTYPE = np.int32  # the column numbers of SparseRows
 _BLOCK_CELLS = 1_000_000  # query-document scores computed at once (bounds memory: ~100 MB less than 4M, as fast)
 
@@ -821,21 +822,6 @@ class SimilaritySpace:
         return blend(self.model.transform(statements), self.model.transform(measures), MEASURE_WEIGHT)
 
 
-class _Made(Sequence):
-    """``[f(x) for x in items]`` made as it is read (an item, or a slice as a list)."""
-
-    def __init__(self, items: Sequence, f: Callable):
-        self.items, self.f = items, f
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self.f(x) for x in self.items[i]]
-        return self.f(self.items[i])
-
-
 def similarity_candidates(
     problems: Sequence[ProblemView], themes: Sequence[Theme], rule: Sequence[Assignment]
 ) -> dict[URIRef, list[tuple[float, str]]]:
@@ -851,7 +837,7 @@ def similarity_candidates(
     # the statements and measures made as the fit reads them, the queries' and the seeds'
     # vectors weighed apart (both increasing lists of problems)
     space = SimilaritySpace.fit(
-        _Made(problems, ProblemView.sim_text), _Made(problems, operator.attrgetter("measures")), themes, groups=[queries, seeds]
+        MadeAsRead(problems, ProblemView.sim_text), MadeAsRead(problems, operator.attrgetter("measures")), themes, groups=[queries, seeds]
     )
     col = {s: k for k, s in enumerate(space.slugs)}
     query_rows, seed_rows = space.groups

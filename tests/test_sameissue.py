@@ -410,3 +410,21 @@ def test_batched_pair_features_equal_the_pair_by_pair_ones(monkeypatch):
     assert w2 == [math.fsum(sc.text.w2[sc.text.shared(i, j)].tolist()) for i, j in pairs]
     assert sum(x > 0 for x in w) > len(pairs) // 2
     assert sc.text.shared_sums([], [], sc.text.w) == [[]]
+
+
+def test_measures_as_the_graphs_literals_score_as_the_joined_text():
+    """Items from a graph hold their measures' literals (joined as the scorer reads them):
+    the same spaces and links as the texts joined by newlines."""
+    from rdflib import Literal
+
+    bench = _load("bench_link")
+    items = sorted(bench.synthetic_items(200), key=lambda it: it.id)
+    cut = [len(it.measures) // 2 for it in items]  # two measures each
+    joined = [replace(it, measures=it.measures[:k] + "\n" + it.measures[k:]) for it, k in zip(items, cut)]
+    parts = [replace(it, measures=(Literal(it.measures[:k], lang="zh"), Literal(it.measures[k:], lang="zh"))) for it, k in zip(items, cut)]
+    assert sum(len(it.measures) > 10 for it in items) > 100
+    assert all(a.measures_text == b.measures for a, b in zip(parts, joined))
+    a, b = si.Scorer(joined), si.Scorer(parts)
+    assert a.measures.grams == b.measures.grams and a.measures.w.tolist() == b.measures.w.tolist()
+    assert [a.measures.ids_of(i).tolist() for i in range(len(joined))] == [b.measures.ids_of(i).tolist() for i in range(len(parts))]
+    assert si.link_problems(parts) == si.link_problems(joined) != []

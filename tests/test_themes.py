@@ -20,6 +20,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS, XSD
 
 from pipeline import themes as T
+from pipeline.hangrams import MadeAsRead
 from pipeline.vocab import OA, XS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -394,7 +395,7 @@ def test_similarity_space_fitted_a_chunk_at_a_time_is_the_same(built, monkeypatc
     for size in (7, 10_000):
         monkeypatch.setattr(T, "FIT_CHUNK", size)
         made = T.SimilaritySpace.fit(
-            T._Made(problems, T.ProblemView.sim_text), T._Made(problems, lambda pv: pv.measures), themes, groups=[odd, even]
+            MadeAsRead(problems, T.ProblemView.sim_text), MadeAsRead(problems, lambda pv: pv.measures), themes, groups=[odd, even]
         )
         assert made.problems.n_rows == 0 and len(made.groups) == 2
         assert np.array_equal(made.model.idf, whole.model.idf)
