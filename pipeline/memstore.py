@@ -670,6 +670,11 @@ class CompactMemory(SimpleMemory):
             got = [preds.get(p) for p in SPAN_PREDICATES[1:]]
             yield (sp, *(term(next(iter(v))) if type(v) is dict else term(v) for v in got))
 
+    def span_count(self) -> int:
+        """How many ``xs:Span`` subjects there are: the rows and the indexed ones."""
+        v = self._pos[_TYPE].get(_SPAN)
+        return self.spans.live + (0 if v is None else len(v) if type(v) is list else 1)
+
     def subject_index(self) -> SubjectIndex:
         """subject → predicate → objects of every triple (see :class:`SubjectIndex`)."""
         return SubjectIndex(self)

@@ -573,10 +573,10 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
     staged.write("xunshi.graphml", lambda fh: write_graphml_to(fh, g, index))
     index = None  # let go (the writers above have run)
     staged.write("problems.csv", lambda fh: write_problems_csv(fh, g))
-    from .validate import check_evidence
+    from .validate import check_evidence, span_count
 
     bad = check_evidence(g, report.texts)
-    report.evidence = {"spans": len(set(g.subjects(RDF.type, XS.Span))), "not_round_tripping": len(bad)}
+    report.evidence = {"spans": span_count(g), "not_round_tripping": len(bad)}
     if bad:
         report.build_issues.append(Issue("W032", "", {"count": len(bad)}))
     if shacl:

@@ -386,8 +386,12 @@ def _random_span_ops(seed: int, n: int = 80) -> list:
 
 @pytest.mark.parametrize("seed", range(10))
 def test_span_rows_answer_every_pattern_like_rdflib(seed):
+    from pipeline.validate import span_count
+
     ref, lean = _with_spans(_random_span_ops(seed))
     assert len(lean) == len(ref)
+    # rows, evicted rows and spans added as triples, counted without their IRIs
+    assert span_count(lean) == span_count(ref) == len(set(ref.subjects(RDF.type, XS.Span)))
     subjects = [None, *SUBJECTS[:3], *(sp for sp, *_ in SPANS)]
     predicates = [None, *PREDICATES, *SPAN_PREDICATES, XS.evidence]
     objects_ = [None, *OBJECTS[:4], *SPAN_OBJECTS, *(sp for sp, *_ in SPANS), *SPAN_LOOKALIKES]
