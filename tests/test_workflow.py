@@ -229,14 +229,20 @@ def test_direct_graphml_escapes_markup_and_drops_control_characters():
 
 def test_records_are_spilled_to_disk_unless_kept(tmp_path):
     """A build moves each file's extracted records to disk as soon as they are extracted
-    (memory), keeps what the link stage reads and still reports their counts; the graph is
-    the one built from records kept in memory (``keep_records``, for callers that read them)."""
+    (memory), keeps what the link stage reads until the graph is built and still reports
+    their counts; the graph is the one built from records kept in memory (``keep_records``,
+    for callers that read them)."""
+    from pipeline.workflow import RecordSpill, process_all
+
     lean = run_build([ROOT / "corpus"], tmp_path / "a", html=False, shacl=False, use_cache=False)
     kept = run_build([ROOT / "corpus"], tmp_path / "b", html=False, shacl=False, use_cache=False, keep_records=True)
     (a,), (b,) = [[f for f in r.files if f.outcome == "ok"] for r in (lean, kept)]
     assert a.extractions == [] and a.bulletins == [] and a.sizes == (b.n_bulletins, b.n_problems)
-    assert a.spilled is not None and a.packed is None and b.spilled is None and b.link_input == ()
-    assert a.link_input == tuple(e.for_link() for e in b.extractions)
+    assert a.spilled is not None and a.packed is None and b.spilled is None
+    assert a.link_input == () == b.link_input  # let go with the linked corpus, once the graph is built
+    with RecordSpill() as spill:
+        (c,) = [f for f in process_all([a.path], {}, spill=spill) if f.outcome == "ok"]
+        assert c.spilled is not None and c.link_input == tuple(e.for_link() for e in b.extractions) != ()
     # the cache keeps records packed; a build that keeps its records gets them back whole
     run_build([ROOT / "corpus"], tmp_path / "c", html=False, shacl=False)
     warm = run_build([ROOT / "corpus"], tmp_path / "c", html=False, shacl=False, keep_records=True)
