@@ -670,10 +670,11 @@ class CompactMemory(SimpleMemory):
             got = [preds.get(p) for p in SPAN_PREDICATES[1:]]
             yield (sp, *(term(next(iter(v))) if type(v) is dict else term(v) for v in got))
 
-    def span_count(self) -> int:
-        """How many ``xs:Span`` subjects there are: the rows and the indexed ones."""
-        v = self._pos[_TYPE].get(_SPAN)
-        return self.spans.live + (0 if v is None else len(v) if type(v) is list else 1)
+    def count_instances(self, cls) -> int:
+        """How many subjects are ``a cls`` (each has that triple once), the span table's rows
+        too for ``xs:Span``, without making a term."""
+        v = self._pos[_TYPE].get(cls)
+        return (0 if v is None else len(v) if type(v) is list else 1) + (self.spans.live if cls == _SPAN else 0)
 
     def subject_index(self) -> SubjectIndex:
         """subject → predicate → objects of every triple (see :class:`SubjectIndex`)."""
@@ -835,6 +836,16 @@ class SubjectIndex(Mapping):
         t = self.spans
         for r in list(t.live_rows()):
             yield t.iri(r), t.preds(r)
+
+
+def count_instances(g: Graph, cls) -> int:
+    """How many subjects of ``g`` are ``a cls``, without a set of them (at 10,000 bulletins
+    2.3M spans and 750,000 figures: sets of their IRIs were ~0.4 GB, twice the run report's
+    peak): each has one such triple, so the triples are counted; the build store counts its
+    index's entries (:meth:`CompactMemory.count_instances`)."""
+    if isinstance(g.store, CompactMemory):
+        return g.store.count_instances(cls)
+    return sum(1 for _ in g.triples((None, RDF.type, cls)))
 
 
 def split_index(index: Mapping) -> tuple[Mapping, SpanTable | None]:

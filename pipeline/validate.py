@@ -50,19 +50,6 @@ def validate_graph(data: Graph) -> ShaclResult:
     return ShaclResult(bool(conforms), violations, report, text)
 
 
-def span_count(data: Graph) -> int:
-    """How many ``xs:Span`` subjects ``data`` has, without a set of their IRIs (2.3M at
-    10,000 bulletins, ~300 MB): each has one ``a xs:Span`` triple, so the triples are counted."""
-    from rdflib.namespace import RDF
-
-    from .memstore import CompactMemory
-    from .vocab import XS
-
-    if isinstance(data.store, CompactMemory):
-        return data.store.span_count()
-    return sum(1 for _ in data.triples((None, RDF.type, XS.Span)))
-
-
 def check_evidence(data: Graph, texts: dict[str, str]) -> list[tuple[str, int, int]]:
     """Spans whose ``oa:exact`` is not ``text[oa:start:oa:end]`` of their document.
 

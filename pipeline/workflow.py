@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from rdflib import Graph
-from rdflib.namespace import RDF
 
 from . import ingest
 from .build import build_graph, iri, subject_index, write_turtle
+from .memstore import count_instances
 from .enrich import EnrichContext, enrich
 from .errors import Issue, Severity, XunshiError
 from .extract import default_nlp, extract
@@ -348,7 +348,7 @@ class RunReport:
         g = self.graph
         if g is None:
             return {}
-        n = lambda cls: len(set(g.subjects(RDF.type, cls)))  # noqa: E731
+        n = lambda cls: count_instances(g, cls)  # noqa: E731
         return {
             "bulletins": n(XS.Bulletin),
             "problems": n(XS.Problem),
@@ -577,10 +577,10 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
     staged.write("xunshi.graphml", lambda fh: write_graphml_to(fh, g, index))
     index = None  # let go (the writers above have run)
     staged.write("problems.csv", lambda fh: write_problems_csv(fh, g))
-    from .validate import check_evidence, span_count
+    from .validate import check_evidence
 
     bad = check_evidence(g, report.texts)
-    report.evidence = {"spans": span_count(g), "not_round_tripping": len(bad)}
+    report.evidence = {"spans": count_instances(g, XS.Span), "not_round_tripping": len(bad)}
     if bad:
         report.build_issues.append(Issue("W032", "", {"count": len(bad)}))
     if shacl:
