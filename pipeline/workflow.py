@@ -16,7 +16,7 @@ import json
 import pickle
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
@@ -141,9 +141,13 @@ def link_and_build(good: list[DocState], spill: RecordSpill | None = None, mark:
     ``mark(stage)`` is called after each stage (the benchmarks time them)."""
     linked = link([s.link_result() for s in good])
     for s in good:
-        # the linked corpus holds what the link stage read, and goes once the graph is built:
-        # the states' references would keep it through the passes (~240 MB at 10,000 bulletins)
+        # what the link stage read (~240 MB at 10,000 bulletins) goes now: the states'
+        # references would keep it through the passes
         s.link_input = ()
+    if spill is not None:
+        # and the linked corpus's: the graph reads each document's records back from the
+        # spill, and takes the freed memory for its first objects instead of growing past it
+        linked.results = [replace(r, extractions=()) for r in linked.results]
     if mark:
         mark("link")
     records = None if spill is None else (spill.get(s.spilled) if s.spilled is not None else tuple(s.extractions) for s in good)
