@@ -482,7 +482,7 @@ class _TurtleWriter:
                 parts = []
                 # predicates' keys are distinct: the sort never compares the slots
                 for _, head_p, objs in sorted([(*pred(p), v) for p, v in indexed[s].items()]):
-                    if type(objs) is not dict:
+                    if type(objs) is not tuple and type(objs) is not dict:
                         text = term(objs)
                     else:
                         text = ", ".join(term(o) for o in sorted(objs, key=order))

@@ -61,10 +61,10 @@ _startswith = str.startswith
 
 
 def _each(v) -> Iterator:
-    """The members of an index slot: one term, or several (the keys of a dict in the s→p→o
-    index, a list in the p→o→s one); a span's number made its IRI."""
+    """The members of an index slot: one term, or several (a tuple, or the keys of a dict,
+    in the s→p→o index; a list in the p→o→s one); a span's number made its IRI."""
     t = type(v)
-    if t is dict:
+    if t is tuple or t is dict:
         # a copy: callers may remove while iterating
         return iter([span_iri(x) if type(x) is int else x for x in v])
     if t is list:
@@ -75,12 +75,12 @@ def _each(v) -> Iterator:
 
 
 def objects(slot) -> tuple | list:
-    """The objects in a :func:`pipeline.build.subject_index` slot (one term, a dict of
-    several, or a list), spans' numbers made their IRIs."""
+    """The objects in a :func:`pipeline.build.subject_index` slot (one term, a tuple or a
+    dict of several, or a list), spans' numbers made their IRIs."""
     t = type(slot)
-    if t is dict:
+    if t is tuple or t is dict:
         return tuple([span_iri(x) if type(x) is int else x for x in slot])
-    if t is list or t is tuple:
+    if t is list:
         return slot
     if t is int:
         return (span_iri(slot),)
@@ -98,7 +98,8 @@ def raw_objects(slot) -> tuple | list:
 
 
 def _has(v, x) -> bool:
-    return x in v if type(v) is dict else v == x
+    t = type(v)
+    return x in v if t is tuple or t is dict else v == x
 
 
 class Shape:
@@ -138,6 +139,10 @@ def _shape(preds: tuple) -> Shape:
 _EMPTY = _shape(())
 _tget = tuple.__getitem__
 _tlen = tuple.__len__
+# a slot of several objects: a tuple of up to this many (56 bytes for two, a dict 224), else
+# a dict (membership in one lookup). ~8,000 of the 9,600 multi-object slots at 250 bulletins
+# have two (a problem's figures, a node's evidence, its themes).
+SMALL_SLOT = 8
 _tnew = tuple.__new__
 _titer = tuple.__iter__
 _REST = slice(1, None)
@@ -145,8 +150,8 @@ _REST = slice(1, None)
 
 class Row(tuple):
     """A subject's predicate → slot map in the s→p→o index, read only: element 0 is its
-    :class:`Shape`, element ``i`` the slot of the shape's ``i``-th predicate (a lone object,
-    or a dict whose keys are several, as in a dict-based index). Reads like a ``Mapping``
+    :class:`Shape`, element ``i`` the slot of the shape's ``i``-th predicate (a lone object;
+    several: a tuple of up to :data:`SMALL_SLOT`, else a dict whose keys they are). Reads like a ``Mapping``
     (``get``, ``[]``, ``in``, iteration over the predicates, ``items``); the store makes a
     new row to change one (:func:`_row_put`, :func:`_row_drop`)."""
 
@@ -218,15 +223,22 @@ def _row_put(index: dict, s, p, o) -> bool:
         index[s] = _tnew(Row, (shape._plus.get(p) or shape.plus(p), *_tget(row, _REST), o))
         return True
     cur = _tget(row, i)
-    if type(cur) is dict:
+    t = type(cur)
+    if t is dict:
         if o in cur:
             return False
         cur[o] = None
         return True
-    if cur == o:
+    if t is tuple:
+        if o in cur:
+            return False
+        new = cur + (o,) if len(cur) < SMALL_SLOT else dict.fromkeys((*cur, o))
+    elif cur == o:
         return False
+    else:
+        new = (cur, o)
     slots = list(_titer(row))
-    slots[i] = {cur: None, o: None}
+    slots[i] = new
     index[s] = _tnew(Row, slots)
     return True
 
@@ -237,12 +249,17 @@ def _row_drop(index: dict, s, p, o) -> None:
     shape = _tget(row, 0)
     i = shape.at[p]
     cur = _tget(row, i)
-    if type(cur) is dict:
-        del cur[o]  # in place: the row changes only when one object is left
-        if len(cur) != 1:
+    t = type(cur)
+    if t is dict:
+        del cur[o]  # in place: the row changes only when it is small enough for a tuple
+        if len(cur) > SMALL_SLOT:
             return
         slots = list(_titer(row))
-        slots[i] = next(iter(cur))
+        slots[i] = tuple(cur)
+    elif t is tuple:
+        k = cur.index(o)
+        slots = list(_titer(row))
+        slots[i] = cur[:k] + cur[k + 1 :] if len(cur) > 2 else cur[1 - k]
     else:
         slots = list(_titer(row))
         if _tlen(row) == 2:
@@ -280,7 +297,7 @@ def _index_rows(spo: dict, wanted: dict) -> None:
             if i is None:
                 continue
             v = _tget(row, i)
-            for o in v if type(v) is dict else (v,):
+            for o in v if type(v) is tuple or type(v) is dict else (v,):
                 cur = inner.get(o)
                 if cur is None:
                     inner[o] = s
@@ -668,7 +685,7 @@ class CompactMemory(SimpleMemory):
         for sp in list(_each(self._pos.get(_TYPE, {}).get(_SPAN, []))):
             preds = self._spo[sp]
             got = [preds.get(p) for p in SPAN_PREDICATES[1:]]
-            yield (sp, *(term(next(iter(v))) if type(v) is dict else term(v) for v in got))
+            yield (sp, *(term(next(iter(v))) if type(v) is tuple or type(v) is dict else term(v) for v in got))
 
     def count_instances(self, cls) -> int:
         """How many subjects are ``a cls`` (each has that triple once), the span table's rows
@@ -897,6 +914,6 @@ class BuildGraph(Graph):
             v = self._span_value(subject, predicate)
         if v is None:
             return default
-        if type(v) is dict:
+        if type(v) is tuple or type(v) is dict:
             v = next(iter(v))
         return span_iri(v) if type(v) is int else v

@@ -240,7 +240,14 @@ def _dict_drop(index: dict, k1, k2, v) -> None:
 
 
 def _members(slot) -> list:
-    return list(slot) if type(slot) in (dict, list) else [slot]
+    return list(slot) if type(slot) in (dict, list, tuple) else [slot]
+
+
+def _as_row_slot(slot):
+    """The model's slot as a row holds it: several objects a tuple of up to SMALL_SLOT."""
+    from pipeline.memstore import SMALL_SLOT
+
+    return tuple(slot) if type(slot) is dict and len(slot) <= SMALL_SLOT else slot
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -265,7 +272,7 @@ def test_both_indexes_hold_what_dict_indexes_hold_in_their_order(seed):
                 _dict_drop(spo, s, p, o)
                 _dict_drop(pos, p, o, s)
         assert list(store._spo) == list(spo)
-        assert all(list(store._spo[x].items()) == list(spo[x].items()) for x in spo)
+        assert all(list(store._spo[x].items()) == [(q, _as_row_slot(v)) for q, v in spo[x].items()] for x in spo)
         assert list(store._pos) == PREDICATES
         for q in PREDICATES:
             objs = pos.get(q, {})
@@ -297,18 +304,56 @@ def test_rows_hold_what_a_dict_index_holds_in_its_order(seed):
         for subj, preds in ref.items():
             row = rows[subj]
             assert type(row) is Row
+            want = {q: _as_row_slot(v) for q, v in preds.items()}
             assert list(row) == list(preds) and len(row) == len(preds)  # predicates, in order
-            assert list(row.items()) == list(preds.items())  # lone objects and dicts of several
-            assert all(row[q] == preds[q] and q in row for q in preds)
+            assert list(row.items()) == list(want.items())  # lone objects and tuples of several
+            assert all(row[q] == want[q] and q in row for q in preds)
             for q in PREDICATES:
-                assert row.get(q, "-") == preds.get(q, "-") and (q in row) == (q in preds)
-            assert row == preds
+                assert row.get(q, "-") == want.get(q, "-") and (q in row) == (q in preds)
+            assert row == want
     assert rows, "the run left no subject to compare"
     for row in rows.values():
         back = pickle.loads(pickle.dumps(row))
         assert type(back) is Row and list(back.items()) == list(row.items())
         with pytest.raises(KeyError):
             row[URIRef(f"{EX}never")]
+
+
+def test_a_slot_of_many_objects_grows_into_a_dict_and_back():
+    """Several objects of one subject and predicate: a tuple of up to SMALL_SLOT, then a
+    dict, then a tuple and a lone object again as they are removed; always in the order they
+    came, and every pattern as rdflib answers it."""
+    from pipeline.memstore import SMALL_SLOT, span_iri
+
+    s, p = SUBJECTS[0], PREDICATES[1]
+    many = [Literal(f"值{k}") for k in range(SMALL_SLOT + 4)] + [span_iri(7), URIRef(f"{EX}o")]
+    ref, lean = Graph(store="SimpleMemory"), Graph(store=CompactMemory())
+    held = []
+    for o in many + many[:3]:  # (the last three again: already there)
+        for g in (ref, lean):
+            g.add((s, p, o))
+        if o not in held:
+            held.append(o)
+        slot = lean.store._spo[s][p]
+        assert type(slot) is (tuple if 1 < len(held) <= SMALL_SLOT else dict if len(held) > 1 else Literal)
+        assert list(lean.objects(s, p)) == held == list(ref.objects(s, p))
+    assert len(lean) == len(ref) == len(many)
+    rnd = random.Random(3)
+    while held:
+        o = held.pop(rnd.randrange(len(held)))
+        for g in (ref, lean):
+            g.remove((s, p, o))
+        assert list(lean.objects(s, p)) == held == list(ref.objects(s, p))
+        assert (o in lean.objects(s, p)) is False and ((s, p, o) in lean) is False
+        for x in held[:3]:
+            assert (s, p, x) in lean and list(lean.triples((s, p, x))) == [(s, p, x)]
+        slot = lean.store._spo.get(s, {}).get(p)
+        if len(held) > SMALL_SLOT:
+            assert type(slot) is dict
+        elif len(held) > 1:
+            assert type(slot) is tuple
+        assert sorted(lean.triples((None, p, None))) == sorted(ref.triples((None, p, None)))
+    assert len(lean) == 0 and s not in lean.store._spo
 
 
 def test_subjects_with_the_same_predicates_share_one_shape():
