@@ -298,13 +298,19 @@ def _index_rows(spo: dict, wanted: dict) -> None:
                 continue
             v = _tget(row, i)
             for o in v if type(v) is tuple or type(v) is dict else (v,):
-                cur = inner.get(o)
-                if cur is None:
-                    inner[o] = s
-                elif type(cur) is list:
-                    cur.append(s)
-                else:
-                    inner[o] = [cur, s]
+                _pos_put(inner, o, s)
+
+
+def _pos_put(inner: dict, o, s) -> None:
+    """A predicate's p→o→s index gains (s, o), which is new: several subjects of one object
+    are a list in the order they came (8 bytes a member, a dict ~40)."""
+    cur = inner.get(o)
+    if cur is None:
+        inner[o] = s
+    elif type(cur) is list:
+        cur.append(s)
+    else:
+        inner[o] = [cur, s]
 
 
 # A span row's predicates, in the order the builder used to add its triples; looked up by
@@ -608,9 +614,9 @@ class CompactMemory(SimpleMemory):
         if type(o) is URIRef and _startswith(o, SPAN_BASE) and _hex16(o, _BLEN):
             o = int(o[_BLEN:], 16)
         # _row_put's two common cases inlined (a new subject, a new predicate: most of the
-        # millions of triples a build adds). Then the p→o→s index, which needs no membership
-        # test (the row has just told a new triple from one that is there): several subjects
-        # of one object are a list in the order they came (8 bytes a member, a dict ~40).
+        # millions of triples a build adds). Then the predicate's p→o→s index if it has one,
+        # which needs no membership test (the row has just told a new triple from one that
+        # is there).
         spo = self._spo
         row = spo.get(s)
         if row is None:
@@ -627,13 +633,7 @@ class CompactMemory(SimpleMemory):
             if not self._every:
                 return  # not indexed until asked for (_pos_of)
             inner = self._pos[p] = {}
-        cur = inner.get(o)
-        if cur is None:
-            inner[o] = s
-        elif type(cur) is list:
-            cur.append(s)
-        else:
-            inner[o] = [cur, s]
+        _pos_put(inner, o, s)
 
     def add(self, triple, context=None, quoted: bool = False) -> None:
         s, p, o = triple

@@ -12,6 +12,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_bench(name: str):
+    """A script of ``bench/`` as a module (they are scripts, not a package); registered in
+    ``sys.modules`` (dataclasses look their module up there), loaded once."""
+    import importlib.util
+    import sys
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
 SAMPLE = ROOT / "corpus" / "xiangjiang-2023-12-22.txt"
 SAMPLE_SHA256 = "8ca64429d0fd3f145e4cae3914af4ad54b5b74693cbc4db90d71e1eac99e263f"
 FIXTURES = Path(__file__).parent / "fixtures"

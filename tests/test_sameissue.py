@@ -3,16 +3,15 @@ and the normaliser and scorer on short strings."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from conftest import load_bench
 from hypothesis import strategies as st
 from rdflib import Graph
 from rdflib.namespace import RDF
@@ -28,15 +27,7 @@ REPORTED_RECALL = 0.867
 MARGIN = 0.07  # one pair either way (13/14 → 13/15, 13/15 → 12/15)
 
 
-def _load(name: str):
-    """A bench script as a module (they are scripts, not a package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod  # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod
+_load = load_bench  # a bench script as a module
 
 
 @pytest.fixture(scope="module")
