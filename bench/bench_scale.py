@@ -61,6 +61,11 @@ def report():
         m = re.search(r"VmHWM:\\s+(\\d+)", fh.read())
     with open(path, "w") as out:
         out.write(m.group(1) if m else "")
+hard_exit = os._exit
+def exit_reporting(code):  # a build ends with os._exit (no teardown): atexit would not run
+    report()
+    hard_exit(code)
+os._exit = exit_reporting
 atexit.register(report)
 sys.argv = ["xunshi", *sys.argv[1:]]
 runpy.run_module("pipeline", run_name="__main__", alter_sys=True)
