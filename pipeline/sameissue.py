@@ -551,17 +551,12 @@ class Scorer:
         nt = len(self.text.grams)
         space = nt + len(self.measures.grams)  # the key space of key_ids
         small = np.int32 if max(space, n) < 2**31 else np.int64  # int32 until coded: half the size
-        # each item's keys (key_ids) in one array, -1 after the text's and the measures' own:
+        # each item's keys (key_ids) in one array, -1 after them:
         # 180,000 small arrays were ~45 MB at 10,000 bulletins
-        kt, km = self.params.keys_per_item, self.params.measure_keys_per_item
-        held = np.full((n, kt + km), -1, dtype=small)
+        held = np.full((n, self.params.keys_per_item + self.params.measure_keys_per_item), -1, dtype=small)
         for i in range(n):
-            t = self.text.heaviest(i, kt)
-            m = self.measures.heaviest(i, km)
-            held[i, : len(t)] = t
-            held[i, kt : kt + len(m)] = m
-        measures = held[:, kt:]  # (a view) measures' ids after the text vocabulary's
-        measures[measures >= 0] += nt
+            k = self.key_ids(i)
+            held[i, : len(k)] = k
         filled = held >= 0
         q_item = np.repeat(np.arange(n, dtype=small), filled.sum(axis=1))
         q_key = held[filled]  # row by row: each item's text keys, then its measures'
