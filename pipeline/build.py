@@ -23,7 +23,7 @@ from rdflib.namespace import XSD as _XSD
 
 from .extract import count_checks
 from .link import Linked
-from .memstore import SPAN_BASE, SPAN_PREDICATES, BuildGraph, CompactMemory, split_index
+from .memstore import SPAN_PREDICATES, BuildGraph, CompactMemory, index_iri, split_index
 from .records import BulletinRec, Extraction, Span, stable_id
 from .vocab import (
     LITERAL_TYPES,
@@ -328,11 +328,21 @@ class GraphBuilder:
     def figure(self, owner: URIRef, f) -> None:
         n = iri(stable_id("figure", f.span.doc_id, f.span.start, f.span.end))
         self.add(owner, XS.hasFigure, n)
-        self.add(n, RDF.type, XS.Figure)
         try:
-            self.add(n, RDF.value, decimal_literal(f.value))
+            value = decimal_literal(f.value)
         except InvalidOperation:
-            pass
+            value = None
+        span = f.span
+        if value is not None and span.end > span.start:
+            # a row of the store's figure table (pipeline.memstore.FigureTable)
+            store = self.g.store
+            sp = store.add_span(iri(span.id), self.doc_no[span.doc_id], span.start, span.end, span.exact)
+            text = zh(f.text)
+            store.add_figure(n, value, zh(f.unit), text, sp)
+            return
+        self.add(n, RDF.type, XS.Figure)
+        if value is not None:
+            self.add(n, RDF.value, value)
         self.add(n, XS.unitOfMeasure, zh(f.unit))
         self.add(n, XS.text, zh(f.text))
         self.add(n, RDFS.label, zh(f.text))
@@ -416,8 +426,8 @@ class _TurtleWriter:
             if dt is not None and str(dt) != _XSD_STRING_S:
                 return f"{lex}^^{self.iri(dt)}"
             return lex
-        if kind is int:  # a span, as the build graph holds it (memstore.span_key)
-            return self.iri(f"{SPAN_BASE}{t:016x}")
+        if kind is int:  # a span or figure, as the build graph holds it (memstore.term)
+            return self.iri(index_iri(t))
         if isinstance(t, URIRef):
             return self.iri(t)
         return f"_:{t}"
@@ -428,7 +438,7 @@ class _TurtleWriter:
         if kind in LITERAL_TYPES or (kind is not URIRef and isinstance(t, Literal)):
             return (1, str(t.datatype or ""), t.language or "", str(t))
         if kind is int:
-            return (0, "", "", f"{SPAN_BASE}{t:016x}")
+            return (0, "", "", index_iri(t))
         return (0, "", "", str(t))
 
     def write(self, fh, g: Graph, prefixes: dict[str, str], index: Mapping | None = None) -> None:
@@ -451,7 +461,7 @@ class _TurtleWriter:
             return got
 
         # the span table's rows are written from their columns (see span_row)
-        indexed, spans = split_index(by_subject)
+        indexed, spans, figures = split_index(by_subject)
         span_heads = [(head_p, col) for _, head_p, col in sorted((*pred(p), k) for k, p in enumerate(SPAN_PREDICATES))]
         span_type = term(XS.Span)
         doc_terms = [iri(d) for d in spans.docs] if spans is not None else []
@@ -468,11 +478,12 @@ class _TurtleWriter:
             vals = (span_type, doc_terms[spans.doc[r]], offset(spans.start[r]), offset(spans.end[r]), '"' + _escape(spans.exact(r)) + '"')
             return iri(s) + " " + " ;\n    ".join([head_p + vals[col] for head_p, col in span_heads]) + " .\n"
 
-        # the indexed subjects and the span rows, each in string order, merged: (string,
-        # subject) and (string, row); a string is never both, so a row is never compared
+        # the indexed subjects, the span rows and the figure rows, each in string order,
+        # merged: (string, subject), (string, row) and (string, (row,)); a string is never
+        # in two, so the second members are never compared
         subjects: Iterable[tuple] = ((str(s), s) for s in sorted_by_str(indexed))
         if spans is not None:
-            subjects = heapq.merge(subjects, spans.sorted_rows())
+            subjects = heapq.merge(subjects, spans.sorted_rows(), ((k, (r,)) for k, r in figures.sorted_rows()))
         block: list[str] = []
         sep = b"\n"  # a blank line after the prefixes and between blocks; the last block ends the file
         for key, s in subjects:
@@ -480,8 +491,13 @@ class _TurtleWriter:
                 block.append(span_row(key, s))
             else:
                 parts = []
+                if type(s) is tuple:  # a figure row
+                    preds = figures.raw_preds(s[0])
+                    s = figures.iri(s[0])
+                else:
+                    preds = indexed[s]
                 # predicates' keys are distinct: the sort never compares the slots
-                for _, head_p, objs in sorted([(*pred(p), v) for p, v in indexed[s].items()]):
+                for _, head_p, objs in sorted([(*pred(p), v) for p, v in preds.items()]):
                     if type(objs) is not tuple and type(objs) is not dict:
                         text = term(objs)
                     else:

@@ -33,6 +33,9 @@ rows of a :class:`SpanTable` instead: the store answers every pattern from both.
 is ``xr:span-`` and 16 hex digits: wherever it is an object (the evidence triples) the
 indexes hold that 64-bit number (:func:`span_key`), and every read makes the IRI again
 (:func:`span_iri`), so readers of the raw index (:class:`SubjectIndex`) meet ints.
+Figures added with :meth:`CompactMemory.add_figure` are rows of a :class:`FigureTable` in the
+same way (750,000 at 10,000 bulletins), and an ``xs:hasFigure`` object is held as the
+figure's number's complement, a negative int (:func:`term` makes either kind its IRI).
 
 Only what a plain :class:`rdflib.Graph` needs is implemented (no contexts, no quoted
 graphs); SPARQL over it goes through rdflib's generic evaluator as with any store.
@@ -47,7 +50,7 @@ from typing import Iterator
 
 import numpy as np
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.stores.memory import SimpleMemory
 
 from .vocab import OA, XR_URI, XS, int_literal, text_literal
@@ -62,33 +65,34 @@ _startswith = str.startswith
 
 def _each(v) -> Iterator:
     """The members of an index slot: one term, or several (a tuple, or the keys of a dict,
-    in the s→p→o index; a list in the p→o→s one); a span's number made its IRI."""
+    in the s→p→o index; a list in the p→o→s one); a span's or figure's number made its IRI
+    (:func:`term`)."""
     t = type(v)
     if t is tuple or t is dict:
         # a copy: callers may remove while iterating
-        return iter([span_iri(x) if type(x) is int else x for x in v])
+        return iter([term(x) if type(x) is int else x for x in v])
     if t is list:
         return iter(list(v))
     if t is int:
-        return iter((span_iri(v),))
+        return iter((term(v),))
     return iter((v,))
 
 
 def objects(slot) -> tuple | list:
     """The objects in a :func:`pipeline.build.subject_index` slot (one term, a tuple or a
-    dict of several, or a list), spans' numbers made their IRIs."""
+    dict of several, or a list), spans' and figures' numbers made their IRIs."""
     t = type(slot)
     if t is tuple or t is dict:
-        return tuple([span_iri(x) if type(x) is int else x for x in slot])
+        return tuple([term(x) if type(x) is int else x for x in slot])
     if t is list:
         return slot
     if t is int:
-        return (span_iri(slot),)
+        return (term(slot),)
     return (slot,)
 
 
 def raw_objects(slot) -> tuple | list:
-    """The members of a slot as the index holds them (a span as its number)."""
+    """The members of a slot as the index holds them (a span or figure as its number)."""
     t = type(slot)
     if t is dict:
         return tuple(slot)
@@ -342,55 +346,80 @@ def span_iri(k: int) -> URIRef:
     return _new_str(URIRef, f"{SPAN_BASE}{k:016x}")
 
 
+# A figure's IRI is xr:figure- and the 16 hex digits of its evidence span's (the same
+# document and offsets: records.stable_id). Where it is an object (xs:hasFigure) the indexes
+# hold the number's bitwise complement, a negative int, to tell it from a span's.
+FIGURE_BASE = XR_URI + "figure-"
+_FLEN = len(FIGURE_BASE)
+FIGURE_PREDICATES = (RDF.type, RDF.value, XS.unitOfMeasure, XS.text, RDFS.label, XS.evidence)
+_FIGURE_COL = {str(p): k for k, p in enumerate(FIGURE_PREDICATES)}
+_FIGURE = XS.Figure
+
+
+def figure_key(t) -> int | None:
+    """The number of figure IRI ``t`` (``xr:figure-`` and 16 lowercase hex digits), else
+    None."""
+    if type(t) is URIRef and _startswith(t, FIGURE_BASE) and _hex16(t, _FLEN):
+        return int(t[_FLEN:], 16)
+    return None
+
+
+def figure_iri(k: int) -> URIRef:
+    """The IRI of figure number ``k`` (:func:`figure_key`'s inverse)."""
+    return _new_str(URIRef, f"{FIGURE_BASE}{k:016x}")
+
+
 def _canon(o):
-    """``o`` as the indexes hold it: a span IRI as its number (:func:`span_key`)."""
+    """``o`` as the indexes hold it: a span IRI as its number (:func:`span_key`), a figure
+    IRI as its number's complement (:func:`figure_key`)."""
     k = span_key(o)
-    return o if k is None else k
+    if k is not None:
+        return k
+    k = figure_key(o)
+    return o if k is None else ~k
 
 
 def term(v):
-    """The term of an index slot's member (a span number made its IRI)."""
-    return span_iri(v) if type(v) is int else v
+    """The term of an index slot's member (a span's number, a figure's complemented number
+    made its IRI)."""
+    if type(v) is int:
+        return span_iri(v) if v >= 0 else figure_iri(~v)
+    return v
 
 
-class SpanTable:
-    """Evidence spans as rows instead of triples: each ``xs:Span`` added with
-    :meth:`CompactMemory.add_span` is its number (:func:`span_key`), its document's number,
-    start and end (``array`` columns), standing for the five triples ``a xs:Span``,
-    ``xs:inDocument``, ``oa:start``, ``oa:end`` and ``oa:exact``. The exact text is the
-    document's text between the offsets (what the evidence round-trip guarantees), so it is
-    not stored at all unless it differs. A row is found by its number in an open-addressing
-    table of row numbers (4 bytes a slot, a dict of ints ~110 bytes an entry).
+def index_iri(v: int) -> str:
+    """The IRI string of a number as the indexes hold it (see :func:`term`)."""
+    return f"{SPAN_BASE}{v:016x}" if v >= 0 else f"{FIGURE_BASE}{~v:016x}"
 
-    A build graph holds a span per piece of evidence, 229,307 at 1,000 bulletins: as
-    triples, 1.15M of the store's 2.7M and about 780 bytes a span (the dict entries of two
-    indexes and the literal); as a row about 40 bytes, and the evidence triples hold its
-    number. :class:`CompactMemory` answers every triple pattern from the rows, making the
-    terms as they are asked for.
-    """
+
+class _Rows:
+    """Subjects of one kind held as rows of typed columns instead of triples: a row stands
+    for the triples of :attr:`PREDICATES` about it, its subject is :attr:`BASE` and 16 hex
+    digits (:func:`pipeline.records.stable_id`), held as that 64-bit number, and a row is
+    found by its number in an open-addressing table of row numbers (4 bytes a slot; a dict of
+    ints ~110 bytes an entry). A subclass says how a row is live and what its columns hold
+    (:meth:`value`); the patterns are answered here, by scanning where no index helps."""
+
+    BASE = ""
+    PREDICATES: tuple = ()
+    COL: dict[str, int] = {}  # a predicate's plain string -> its column
+    CLASS = None  # the rows' rdf:type (column 0)
 
     def __init__(self) -> None:
-        self.keys = array("Q")  # the span's number, each row
-        self.doc = array("l")  # document number; -1 once the row is evicted
-        self.start = array("q")
-        self.end = array("q")
-        self.docs: list[URIRef] = []
-        self.texts: list[str] = []
-        self.doc_no: dict[URIRef, int] = {}
-        self.exact_other: dict[int, str] = {}  # rows whose exact text is not the document's
+        self.keys = array("Q")  # the subject's number, each row
         self.live = 0
         self._slots = array("i", [-1]) * 8  # key → its latest row, by linear probing
         self._mask = 7
 
-    def add_document(self, doc: URIRef, text: str) -> int:
-        n = self.doc_no.setdefault(doc, len(self.docs))
-        if n == len(self.docs):
-            self.docs.append(doc)
-            self.texts.append(text)
-        return n
+    def key_of(self, s) -> int | None:
+        """The number of subject ``s`` if it has this table's form, else None."""
+        base = self.BASE
+        if type(s) is URIRef and _startswith(s, base) and _hex16(s, len(base)):
+            return int(s[len(base) :], 16)
+        return None
 
     def row_of(self, k: int) -> int | None:
-        """The latest row of span number ``k``, live or evicted."""
+        """The latest row of number ``k``, live or evicted."""
         slots, keys, mask = self._slots, self.keys, self._mask
         h = k & mask
         while True:
@@ -411,7 +440,8 @@ class SpanTable:
                 return
             h = (h + 1) & mask
 
-    def append(self, k: int, doc: int, start: int, end: int, exact: str) -> None:
+    def _new_row(self, k: int) -> int:
+        """A new row for number ``k`` (its columns are the subclass's to append): its number."""
         n = len(self.keys)
         if 2 * (n + 1) > len(self._slots):  # at most half full: short probes
             self._slots = array("i", [-1]) * (2 * len(self._slots))
@@ -419,21 +449,166 @@ class SpanTable:
             for r, x in enumerate(self.keys):
                 self._place(x, r)
         self.keys.append(k)
+        self._place(k, n)
+        self.live += 1
+        return n
+
+    def alive(self, r: int) -> bool:
+        raise NotImplementedError
+
+    def _alive_mask(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _kill(self, r: int) -> None:
+        raise NotImplementedError
+
+    def value(self, r: int, col: int):
+        """Row ``r``'s object of ``PREDICATES[col]``, a term."""
+        raise NotImplementedError
+
+    def raw(self, r: int, col: int):
+        """Row ``r``'s object of ``PREDICATES[col]`` as the store's indexes hold it (a span
+        as its number)."""
+        return self.value(r, col)
+
+    def find_key(self, k: int) -> int | None:
+        """The live row of number ``k``, if there is one."""
+        r = self.row_of(k) if self.live else None
+        return r if r is not None and self.alive(r) else None
+
+    def find(self, s) -> int | None:
+        """The live row of subject ``s``, if it is one."""
+        k = self.key_of(s) if self.live else None
+        return self.find_key(k) if k is not None else None
+
+    def iri(self, r: int) -> URIRef:
+        return _new_str(URIRef, f"{self.BASE}{self.keys[r]:016x}")
+
+    def preds(self, r: int) -> dict:
+        """Row ``r`` as a subject's predicate → object map, terms."""
+        return {p: self.value(r, k) for k, p in enumerate(self.PREDICATES)}
+
+    def raw_preds(self, r: int) -> dict:
+        """Row ``r`` as the store's s→p→o index holds a subject (a span as its number)."""
+        return {p: self.raw(r, k) for k, p in enumerate(self.PREDICATES)}
+
+    def live_rows(self) -> Iterator[int]:
+        return (r for r in range(len(self.keys)) if self.alive(r))
+
+    def sorted_rows(self, chunk: int = 1 << 16) -> Iterator[tuple[str, int]]:
+        """(IRI string, row) of every live row, in the order of their IRIs (of their
+        numbers: 16 lowercase hex digits each), without a term or an int per row at once."""
+        if not self.live:
+            return
+        keys = np.frombuffer(self.keys, dtype=f"u{self.keys.itemsize}")
+        order = np.argsort(keys, kind="stable")
+        order = order[self._alive_mask()[order]]
+        keys = keys[order]
+        base = self.BASE
+        for i in range(0, len(order), chunk):
+            for k, r in zip(keys[i : i + chunk].tolist(), order[i : i + chunk].tolist()):
+                yield f"{base}{k:016x}", r
+
+    def match(self, r: int, p, o) -> Iterator[tuple]:
+        """The triples of row ``r`` matching predicate ``p`` and object ``o`` (None: any)."""
+        s = self.iri(r)
+        if p is not None:
+            col = self.COL.get(str(p))
+            if col is None:
+                return
+            v = self.value(r, col)
+            if o is None or v == o:
+                yield s, self.PREDICATES[col], v
+            return
+        for col, q in enumerate(self.PREDICATES):
+            v = self.value(r, col)
+            if o is None or v == o:
+                yield s, q, v
+
+    def rows_with(self, col: int, o) -> list[int]:
+        """The live rows whose object of ``PREDICATES[col]`` equals ``o`` (as rdflib
+        compares terms), in row order."""
+        if col == 0:
+            return list(self.live_rows()) if o == self.CLASS else []
+        return [r for r in self.live_rows() if self.value(r, col) == o]
+
+    def groups(self, col: int) -> list[tuple[object, list[int]]]:
+        """The live rows grouped by their object of ``PREDICATES[col]``: (object, rows) in
+        order of each object's first row (the order of a p→o→s index)."""
+        by: dict = {}
+        for r in self.live_rows():
+            by.setdefault(self.value(r, col), []).append(r)
+        return list(by.items())
+
+    def evict(self, r: int) -> list[tuple]:
+        """Take row ``r`` out of the table; its triples (for the caller to keep)."""
+        triples = list(self.match(r, None, None))
+        self._kill(r)
+        self.live -= 1
+        return triples
+
+
+class SpanTable(_Rows):
+    """Evidence spans as rows instead of triples: each ``xs:Span`` added with
+    :meth:`CompactMemory.add_span` is its number (:func:`span_key`), its document's number,
+    start and end (``array`` columns), standing for the five triples ``a xs:Span``,
+    ``xs:inDocument``, ``oa:start``, ``oa:end`` and ``oa:exact``. The exact text is the
+    document's text between the offsets (what the evidence round-trip guarantees), so it is
+    not stored at all unless it differs.
+
+    A build graph holds a span per piece of evidence, 229,307 at 1,000 bulletins: as
+    triples, 1.15M of the store's 2.7M and about 780 bytes a span (the dict entries of two
+    indexes and the literal); as a row about 40 bytes, and the evidence triples hold its
+    number. :class:`CompactMemory` answers every triple pattern from the rows, making the
+    terms as they are asked for.
+    """
+
+    BASE = SPAN_BASE
+    PREDICATES = SPAN_PREDICATES
+    COL = _SPAN_COL
+    CLASS = _SPAN
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.doc = array("l")  # document number; -1 once the row is evicted
+        self.start = array("q")
+        self.end = array("q")
+        self.docs: list[URIRef] = []
+        self.texts: list[str] = []
+        self.doc_no: dict[URIRef, int] = {}
+        self.exact_other: dict[int, str] = {}  # rows whose exact text is not the document's
+
+    def add_document(self, doc: URIRef, text: str) -> int:
+        n = self.doc_no.setdefault(doc, len(self.docs))
+        if n == len(self.docs):
+            self.docs.append(doc)
+            self.texts.append(text)
+        return n
+
+    def append(self, k: int, doc: int, start: int, end: int, exact: str) -> None:
+        n = self._new_row(k)
         self.doc.append(doc)
         self.start.append(start)
         self.end.append(end)
-        self._place(k, n)
         if self.texts[doc][start:end] != exact:
             self.exact_other[n] = exact
-        self.live += 1
 
+    def alive(self, r: int) -> bool:
+        return self.doc[r] >= 0
+
+    def _alive_mask(self) -> np.ndarray:
+        return np.frombuffer(self.doc, dtype=f"i{self.doc.itemsize}") >= 0
+
+    def _kill(self, r: int) -> None:
+        self.doc[r] = -1
+        self.exact_other.pop(r, None)
+
+    # the two lookups every span read makes, without the base class's calls
     def find_key(self, k: int) -> int | None:
-        """The live row of span number ``k``, if there is one."""
         r = self.row_of(k) if self.live else None
         return r if r is not None and self.doc[r] >= 0 else None
 
     def find(self, s) -> int | None:
-        """The live row of subject ``s``, if it is one."""
         k = span_key(s) if self.live else None
         return self.find_key(k) if k is not None else None
 
@@ -445,7 +620,6 @@ class SpanTable:
         return other if other is not None else self.texts[self.doc[r]][self.start[r] : self.end[r]]
 
     def value(self, r: int, col: int):
-        """Row ``r``'s object of ``SPAN_PREDICATES[col]``."""
         if col == 0:
             return _SPAN
         if col == 1:
@@ -456,45 +630,10 @@ class SpanTable:
             return int_literal(self.end[r])
         return text_literal(self.exact(r), None)
 
-    def preds(self, r: int) -> dict:
-        """Row ``r`` as a subject's predicate → object map (as the store's s→p→o index)."""
-        return {p: self.value(r, k) for k, p in enumerate(SPAN_PREDICATES)}
-
     def live_rows(self) -> Iterator[int]:
         return (r for r, d in enumerate(self.doc) if d >= 0)
 
-    def sorted_rows(self, chunk: int = 1 << 16) -> Iterator[tuple[str, int]]:
-        """(IRI string, row) of every live row, in the order of their IRIs (of their
-        numbers: 16 lowercase hex digits each), without a term or an int per row at once."""
-        if not self.live:
-            return
-        keys = np.frombuffer(self.keys, dtype=f"u{self.keys.itemsize}")
-        order = np.argsort(keys, kind="stable")
-        order = order[np.frombuffer(self.doc, dtype=f"i{self.doc.itemsize}")[order] >= 0]
-        keys = keys[order]
-        for i in range(0, len(order), chunk):
-            for k, r in zip(keys[i : i + chunk].tolist(), order[i : i + chunk].tolist()):
-                yield f"{SPAN_BASE}{k:016x}", r
-
-    def match(self, r: int, p, o) -> Iterator[tuple]:
-        """The triples of row ``r`` matching predicate ``p`` and object ``o`` (None: any)."""
-        s = self.iri(r)
-        if p is not None:
-            col = _SPAN_COL.get(str(p))
-            if col is None:
-                return
-            v = self.value(r, col)
-            if o is None or v == o:
-                yield s, SPAN_PREDICATES[col], v
-            return
-        for col, q in enumerate(SPAN_PREDICATES):
-            v = self.value(r, col)
-            if o is None or v == o:
-                yield s, q, v
-
     def rows_with(self, col: int, o) -> list[int]:
-        """The live rows whose object of ``SPAN_PREDICATES[col]`` equals ``o`` (as rdflib
-        compares terms), in row order."""
         if col == 0:
             return list(self.live_rows()) if o == _SPAN else []
         if col == 1:
@@ -517,8 +656,6 @@ class SpanTable:
         return [r for r in self.live_rows() if self.exact(r) == text]
 
     def groups(self, col: int) -> list[tuple[object, list[int]]]:
-        """The live rows grouped by their object of ``SPAN_PREDICATES[col]``: (object,
-        rows) in order of each object's first row (the order of a p→o→s index)."""
         if col == 0:
             rows = list(self.live_rows())
             return [(_SPAN, rows)] if rows else []
@@ -544,24 +681,89 @@ class SpanTable:
                 o = other.get(r) if other else None
                 yield self.iri(r), docs[d], s, e, texts[d][s:e] if o is None else o
 
-    def evict(self, r: int) -> list[tuple]:
-        """Take row ``r`` out of the table; its triples (for the caller to keep)."""
-        triples = list(self.match(r, None, None))
-        self.doc[r] = -1
-        self.exact_other.pop(r, None)
-        self.live -= 1
-        return triples
+
+class FigureTable(_Rows):
+    """Figures as rows instead of triples: each ``xs:Figure`` added with
+    :meth:`CompactMemory.add_figure` is its number (its IRI is ``xr:figure-`` and the same 16
+    hex digits as its evidence span's), its value, unit and text (numbers into a list of the
+    distinct literals: figures repeat 1个, 3项, 人次 …) and its evidence span's number,
+    standing for six triples: ``a xs:Figure``, ``rdf:value``, ``xs:unitOfMeasure``,
+    ``xs:text`` and ``rdfs:label`` (the same text) and ``xs:evidence``.
+
+    A build graph holds 750,000 figures at 10,000 bulletins: as triples each was an IRI, a
+    row of six slots, its s→p→o entry and its evidence number, ~300 bytes; as a row 36, and
+    the ``xs:hasFigure`` triples that point to it hold its number (:func:`figure_key`)."""
+
+    BASE = FIGURE_BASE
+    PREDICATES = FIGURE_PREDICATES
+    COL = _FIGURE_COL
+    CLASS = _FIGURE
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.value_no = array("i")
+        self.unit_no = array("i")  # -1 once the row is evicted
+        self.text_no = array("i")
+        self.evidence = array("Q")  # the evidence span's number
+        self.terms: list = []  # the distinct literals the rows hold
+        self._term_no: dict = {}
+
+    def _no(self, t) -> int:
+        n = self._term_no.get(t)
+        if n is None:
+            n = self._term_no[t] = len(self.terms)
+            self.terms.append(t)
+        return n
+
+    def append(self, k: int, value: Literal, unit: Literal, text: Literal, evidence: int) -> None:
+        self._new_row(k)
+        self.value_no.append(self._no(value))
+        self.unit_no.append(self._no(unit))
+        self.text_no.append(self._no(text))
+        self.evidence.append(evidence)
+
+    def same(self, r: int, value, unit, text, evidence: int) -> bool:
+        """Whether row ``r`` holds exactly these objects."""
+        terms = self.terms
+        return (
+            self.evidence[r] == evidence and terms[self.value_no[r]] == value
+            and terms[self.unit_no[r]] == unit and terms[self.text_no[r]] == text
+        )
+
+    def alive(self, r: int) -> bool:
+        return self.unit_no[r] >= 0
+
+    def _alive_mask(self) -> np.ndarray:
+        return np.frombuffer(self.unit_no, dtype=f"i{self.unit_no.itemsize}") >= 0
+
+    def _kill(self, r: int) -> None:
+        self.unit_no[r] = -1
+
+    def value(self, r: int, col: int):
+        if col == 0:
+            return _FIGURE
+        if col == 1:
+            return self.terms[self.value_no[r]]
+        if col == 2:
+            return self.terms[self.unit_no[r]]
+        if col < 5:
+            return self.terms[self.text_no[r]]
+        return span_iri(self.evidence[r])
+
+    def raw(self, r: int, col: int):
+        return self.evidence[r] if col == 5 else self.value(r, col)
 
 
 class CompactMemory(SimpleMemory):
-    """Triples in two compact indexes (see the module docstring) and a :class:`SpanTable`;
-    namespace bindings as in ``SimpleMemory``.
+    """Triples in two compact indexes (see the module docstring), a :class:`SpanTable` and a
+    :class:`FigureTable`; namespace bindings as in ``SimpleMemory``.
 
-    A subject is either in the indexes or a row of the table, never both: adding any triple
+    A subject is either in the indexes or a row of a table, never both: adding any triple
     about a row's subject, or removing one of its triples, first moves the row's triples
     into the indexes (its triples then come after the other rows' in iteration order). An
     object that is a span's IRI is held as the span's number (:func:`span_key`) wherever it
-    is, row or not; subjects are held as terms.
+    is, row or not, a figure's as its number's complement (:func:`figure_key`); subjects are
+    held as terms.
     """
 
     def __init__(self, configuration=None, identifier=None):
@@ -572,6 +774,8 @@ class CompactMemory(SimpleMemory):
         self._every = False  # every predicate indexed (an object-only pattern was asked)
         self._len = 0
         self.spans = SpanTable()
+        self.figures = FigureTable()
+        self._tables = (self.spans, self.figures)
 
     def add_document(self, doc: URIRef, text: str) -> int:
         """Register a source document for :meth:`add_span`: its number."""
@@ -603,16 +807,42 @@ class CompactMemory(SimpleMemory):
         t.append(k, doc, start, end, exact)
         return iri
 
+    def add_figure(self, iri: URIRef, value: Literal, unit: Literal, text: Literal, evidence: URIRef) -> None:
+        """The figure ``iri``'s six triples (``a xs:Figure``; ``rdf:value``,
+        ``xs:unitOfMeasure``, ``xs:text`` and ``rdfs:label`` ``text``, ``xs:evidence``), as a
+        row of the figure table; as triples if its subject is already in the indexes, if it
+        is a row that holds other objects, or if ``iri`` or ``evidence`` is not of
+        :func:`figure_key`'s or :func:`span_key`'s form."""
+        t = self.figures
+        k, ev = figure_key(iri), span_key(evidence)
+        if k is not None and ev is not None and iri not in self._spo:
+            r = t.find_key(k)
+            if r is None:
+                if not t.live:  # the rows' rdf:type group among the classes (see add_span)
+                    self._pos.setdefault(_TYPE, {}).setdefault(_FIGURE, [])
+                t.append(k, value, unit, text, ev)
+                return
+            if t.same(r, value, unit, text, ev):
+                return
+        for p, o in zip(FIGURE_PREDICATES, (_FIGURE, value, unit, text, text, evidence)):
+            self.add((iri, p, o))
+
     def _evict(self, s) -> None:
-        r = self.spans.find(s)
-        if r is not None:
-            for a, b, c in self.spans.evict(r):
-                self._add(a, b, c)
+        for t in self._tables:
+            r = t.find(s)
+            if r is not None:
+                for a, b, c in t.evict(r):
+                    self._add(a, b, c)
+                return
 
     def _add(self, s, p, o) -> None:
-        # a span's IRI as its number (span_key inlined: every triple a build adds)
-        if type(o) is URIRef and _startswith(o, SPAN_BASE) and _hex16(o, _BLEN):
-            o = int(o[_BLEN:], 16)
+        # a span's IRI as its number, a figure's as its number's complement (span_key and
+        # figure_key inlined: every triple a build adds)
+        if type(o) is URIRef and _startswith(o, XR_URI):
+            if _startswith(o, SPAN_BASE) and _hex16(o, _BLEN):
+                o = int(o[_BLEN:], 16)
+            elif _startswith(o, FIGURE_BASE) and _hex16(o, _FLEN):
+                o = ~int(o[_FLEN:], 16)
         # _row_put's two common cases inlined (a new subject, a new predicate: most of the
         # millions of triples a build adds). Then the predicate's p→o→s index if it has one,
         # which needs no membership test (the row has just told a new triple from one that
@@ -637,13 +867,13 @@ class CompactMemory(SimpleMemory):
 
     def add(self, triple, context=None, quoted: bool = False) -> None:
         s, p, o = triple
-        if self.spans.live and _startswith(s, SPAN_BASE):
+        if (self.spans.live and _startswith(s, SPAN_BASE)) or (self.figures.live and _startswith(s, FIGURE_BASE)):
             self._evict(s)
         self._add(s, p, o)
 
     def remove(self, triple_pattern, context=None) -> None:
         found = [t for t, _ in self.triples(triple_pattern)]
-        if self.spans.live:
+        if self.spans.live or self.figures.live:
             for s, _, _ in found:
                 self._evict(s)
         for s, p, o in found:
@@ -675,7 +905,7 @@ class CompactMemory(SimpleMemory):
             _index_rows(self._spo, todo)
 
     def __len__(self, context=None) -> int:
-        return self._len + len(SPAN_PREDICATES) * self.spans.live
+        return self._len + len(SPAN_PREDICATES) * self.spans.live + len(FIGURE_PREDICATES) * self.figures.live
 
     def span_facts(self) -> Iterator[tuple]:
         """(span, document, start, end, exact) of every ``xs:Span`` subject, the rows of the
@@ -688,27 +918,33 @@ class CompactMemory(SimpleMemory):
             yield (sp, *(term(next(iter(v))) if type(v) is tuple or type(v) is dict else term(v) for v in got))
 
     def count_instances(self, cls) -> int:
-        """How many subjects are ``a cls`` (each has that triple once), the span table's rows
-        too for ``xs:Span``, without making a term."""
+        """How many subjects are ``a cls`` (each has that triple once), a table's rows too
+        for its class, without making a term."""
         v = self._pos[_TYPE].get(cls)
-        return (0 if v is None else len(v) if type(v) is list else 1) + (self.spans.live if cls == _SPAN else 0)
+        return (0 if v is None else len(v) if type(v) is list else 1) + sum(t.live for t in self._tables if cls == t.CLASS)
 
     def subject_index(self) -> SubjectIndex:
         """subject → predicate → objects of every triple (see :class:`SubjectIndex`)."""
         return SubjectIndex(self)
 
+    def _tables_of(self, p) -> list[tuple[_Rows, int]]:
+        """(table, column) of each table with live rows that holds predicate ``p``."""
+        ps = str(p)
+        return [(t, col) for t in self._tables if t.live and (col := t.COL.get(ps)) is not None]
+
     def triples(self, triple_pattern, context=None):
         s, p, o = triple_pattern
         ctx = _NO_CONTEXTS
-        t = self.spans
         ko = _canon(o)  # o as the indexes hold it
         if s is not None:
             preds = self._spo.get(s)
             if preds is None:
-                r = t.find(s)
-                if r is not None:
-                    for triple in t.match(r, p, o):
-                        yield triple, ctx
+                for t in self._tables:
+                    r = t.find(s)
+                    if r is not None:
+                        for triple in t.match(r, p, o):
+                            yield triple, ctx
+                        return
                 return
             if p is not None:
                 v = preds.get(p)
@@ -730,9 +966,9 @@ class CompactMemory(SimpleMemory):
                     yield (s, q, x), ctx
             return
         if p is not None:
-            col = _SPAN_COL.get(str(p)) if t.live else None
-            if col is not None:
-                for triple in self._column(col, p, o):
+            tables = self._tables_of(p)
+            if tables:
+                for triple in self._column(tables, p, o):
                     yield triple, ctx
                 return
             objs = self._pos_of(p)
@@ -755,54 +991,58 @@ class CompactMemory(SimpleMemory):
                 if v is not None:
                     for x in _each(v):
                         yield (x, q, o), ctx
-            if t.live:
-                for col, q in enumerate(SPAN_PREDICATES):
-                    for r in t.rows_with(col, o):
-                        yield (t.iri(r), q, t.value(r, col)), ctx
+            for t in self._tables:
+                if t.live:
+                    for col, q in enumerate(t.PREDICATES):
+                        for r in t.rows_with(col, o):
+                            yield (t.iri(r), q, t.value(r, col)), ctx
             return
         for x, preds in list(self._spo.items()):
             for q, v in list(preds.items()):
                 for y in _each(v):
                     yield (x, q, y), ctx
-        for r in list(t.live_rows()):
-            for triple in t.match(r, None, None):
-                yield triple, ctx
+        for t in self._tables:
+            for r in list(t.live_rows()):
+                for triple in t.match(r, None, None):
+                    yield triple, ctx
 
-    def _column(self, col: int, p, o) -> Iterator[tuple]:
-        """(None, p, o) for a predicate of the span table: its rows and the indexes' triples,
-        grouped by object as the p→o→s index groups them (the rows first in a group: they
-        were added first)."""
-        t = self.spans
+    def _column(self, tables: list[tuple[_Rows, int]], p, o) -> Iterator[tuple]:
+        """(None, p, o) for a predicate the tables hold (``tables``: :meth:`_tables_of`):
+        their rows and the indexes' triples, grouped by object as the p→o→s index groups them
+        (the rows first in a group: they were added first)."""
         objs = self._pos_of(p)
-        q = SPAN_PREDICATES[col]
         if o is not None:
-            for r in t.rows_with(col, o):
-                yield t.iri(r), q, t.value(r, col)
+            for t, col in tables:
+                q = t.PREDICATES[col]
+                for r in t.rows_with(col, o):
+                    yield t.iri(r), q, t.value(r, col)
             for x in _each(objs.get(_canon(o), {})):
                 yield x, p, o
             return
-        groups = t.groups(col)
-        if col == 0:  # rdf:type: the rows' group where its slot is among the classes
-            pending = groups
+        if tables[0][1] == 0:  # rdf:type: each table's rows where its class's slot is
+            pending = {t.CLASS: t for t, _ in tables}
             for y, v in list(objs.items()):
-                if pending and y == _SPAN:
-                    for r in pending[0][1]:
-                        yield t.iri(r), q, _SPAN
-                    pending = []
+                t = pending.pop(y, None) if pending and type(y) is URIRef else None
+                if t is not None:
+                    for r in list(t.live_rows()):
+                        yield t.iri(r), _TYPE, t.CLASS
                 y = term(y)
                 for x in _each(v):
                     yield x, p, y
-            for _, rows in pending:
-                for r in rows:
-                    yield t.iri(r), q, _SPAN
+            for t in pending.values():
+                for r in list(t.live_rows()):
+                    yield t.iri(r), _TYPE, t.CLASS
             return
         seen = set()
-        for y, rows in groups:
-            seen.add(y)
-            for r in rows:
-                yield t.iri(r), q, y
-            for x in _each(objs.get(_canon(y), {})):
-                yield x, p, y
+        for t, col in tables:
+            q = t.PREDICATES[col]
+            for y, rows in t.groups(col):
+                for r in rows:
+                    yield t.iri(r), q, y
+                if y not in seen:
+                    seen.add(y)
+                    for x in _each(objs.get(_canon(y), {})):
+                        yield x, p, y
         for y, v in list(objs.items()):
             y = term(y)
             if y not in seen:
@@ -813,21 +1053,23 @@ class CompactMemory(SimpleMemory):
 class SubjectIndex(Mapping):
     """A :class:`CompactMemory`'s triples as subject → predicate → objects, what the Turtle
     writer and the GraphML mirror walk: the store's own s→p→o index (read only; a slot holds
-    a lone object or a dict of several, a span as its number: read them with
-    :func:`objects`), then the span table's rows, each made into such a map as it is asked
-    for."""
+    a lone object or a dict of several, a span or figure as its number: read them with
+    :func:`objects`), then the tables' rows, each made into such a map as it is asked for."""
 
     def __init__(self, store: CompactMemory):
         self.indexed = store._spo  # the subjects in the indexes (s→p→o), without the rows
         self.spans = store.spans
+        self.figures = store.figures
+        self.tables = store._tables
 
     def __getitem__(self, s) -> dict:
         preds = self.indexed.get(s)
         if preds is None:
-            r = self.spans.find(s)
-            if r is None:
-                raise KeyError(s)
-            return self.spans.preds(r)
+            for t in self.tables:
+                r = t.find(s)
+                if r is not None:
+                    return t.raw_preds(r)
+            raise KeyError(s)
         return preds
 
     def get(self, s, default=None):
@@ -837,22 +1079,22 @@ class SubjectIndex(Mapping):
             return default
 
     def __contains__(self, s) -> bool:
-        return s in self.indexed or self.spans.find(s) is not None
+        return s in self.indexed or any(t.find(s) is not None for t in self.tables)
 
     def __iter__(self) -> Iterator:
         yield from self.indexed
-        t = self.spans
-        for r in list(t.live_rows()):
-            yield t.iri(r)
+        for t in self.tables:
+            for r in list(t.live_rows()):
+                yield t.iri(r)
 
     def __len__(self) -> int:
-        return len(self.indexed) + self.spans.live
+        return len(self.indexed) + sum(t.live for t in self.tables)
 
     def items(self) -> Iterator[tuple]:
         yield from self.indexed.items()
-        t = self.spans
-        for r in list(t.live_rows()):
-            yield t.iri(r), t.preds(r)
+        for t in self.tables:
+            for r in list(t.live_rows()):
+                yield t.iri(r), t.raw_preds(r)
 
 
 def count_instances(g: Graph, cls) -> int:
@@ -865,12 +1107,13 @@ def count_instances(g: Graph, cls) -> int:
     return sum(1 for _ in g.triples((None, RDF.type, cls)))
 
 
-def split_index(index: Mapping) -> tuple[Mapping, SpanTable | None]:
-    """(the subjects in the indexes, the span table) of a :class:`SubjectIndex`, for readers
-    that take the rows from their columns; ``(index, None)`` for any other index."""
+def split_index(index: Mapping) -> tuple[Mapping, SpanTable | None, FigureTable | None]:
+    """(the subjects in the indexes, the span table, the figure table) of a
+    :class:`SubjectIndex`, for readers that take the rows from their columns; ``(index, None,
+    None)`` for any other index."""
     if isinstance(index, SubjectIndex):
-        return index.indexed, index.spans
-    return index, None
+        return index.indexed, index.spans, index.figures
+    return index, None, None
 
 
 class BuildGraph(Graph):
@@ -886,19 +1129,23 @@ class BuildGraph(Graph):
     def __init__(self, store: CompactMemory | None = None, **kwargs):
         super().__init__(store=store if store is not None else CompactMemory(), **kwargs)
         self._spo = self.store._spo
-        self._spans = self.store.spans
+        self._tables = self.store._tables
 
-    def _span_value(self, subject, predicate):
-        r = self._spans.find(subject)
-        col = _SPAN_COL.get(str(predicate)) if r is not None else None
-        return self._spans.value(r, col) if col is not None else None
+    def _row_value(self, subject, predicate):
+        """A table row's object of ``predicate`` (its first table that has the subject)."""
+        for t in self._tables:
+            r = t.find(subject)
+            if r is not None:
+                col = t.COL.get(str(predicate))
+                return t.value(r, col) if col is not None else None
+        return None
 
     def objects(self, subject=None, predicate=None, unique: bool = False):
         if subject is None or type(predicate) is not URIRef or unique or type(subject) is list:
             return super().objects(subject, predicate, unique)
         row = self._spo.get(subject)
         if row is None:
-            v = self._span_value(subject, predicate)
+            v = self._row_value(subject, predicate)
             return iter((v,)) if v is not None else iter(())
         i = _tget(row, 0).at.get(predicate)  # Row.get without its Python frame
         return _each(_tget(row, i)) if i is not None else iter(())
@@ -911,9 +1158,9 @@ class BuildGraph(Graph):
             i = _tget(row, 0).at.get(predicate)  # Row.get without its Python frame
             v = _tget(row, i) if i is not None else None
         else:
-            v = self._span_value(subject, predicate)
+            v = self._row_value(subject, predicate)
         if v is None:
             return default
         if type(v) is tuple or type(v) is dict:
             v = next(iter(v))
-        return span_iri(v) if type(v) is int else v
+        return term(v) if type(v) is int else v

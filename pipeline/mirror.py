@@ -7,19 +7,20 @@ RDFLib's ``rdflib/extras/external_graph_libs.py``).
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import re
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import networkx as nx
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .build import sorted_by_str, subject_index
-from .memstore import objects, raw_objects, span_iri, split_index
+from .memstore import figure_iri, objects, raw_objects, span_iri, split_index
 from .vocab import LITERAL_TYPES, OA, PREFIXES, STATUS_ZH, XR_URI, XS, extended
 
 HIDDEN_TYPES = {XS.Span}
@@ -70,8 +71,9 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
     by_subject = index if index is not None else subject_index(g)
     rdf_type, oa_exact, oa_start = RDF.type, OA.exact, OA.start
     type_s = str(rdf_type)
-    # the span table's rows (xs:Span, hidden: never nodes) are read from their columns
-    indexed, spans = split_index(by_subject) if XS.Span in HIDDEN_TYPES else (by_subject, None)
+    # the span table's rows (xs:Span, hidden: never nodes) are read from their columns, the
+    # figure table's are nodes (their IRIs made one at a time, in order)
+    indexed, spans, figures = split_index(by_subject) if XS.Span in HIDDEN_TYPES else (by_subject, None, None)
     # the hidden subjects of the indexes (the span table's rows are found in the table: a set
     # of their IRIs was ~100 MB at 10,000 bulletins)
     hidden = {s for s, props in indexed.items() if any(t in HIDDEN_TYPES for t in objects(props.get(rdf_type, ())))}
@@ -81,8 +83,16 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
         s for s, props in indexed.items() if (type(s) is URIRef or isinstance(s, URIRef)) and rdf_type in props and s not in hidden
     ))
     node_set = set(nodes)
-    for n in nodes:
-        props = indexed[n]
+    is_figure_row = figures.find_key if figures is not None else (lambda k: None)
+    merged: Iterable[tuple] = ((str(n), n) for n in nodes)
+    if figures is not None:
+        merged = heapq.merge(merged, figures.sorted_rows())
+    for _, n in merged:
+        if type(n) is int:  # a figure row
+            props = figures.raw_preds(n)
+            n = figures.iri(n)
+        else:
+            props = indexed[n]
         attrs: dict[str, str] = {"type": ";".join(sorted(qname(t) for t in objects(props[rdf_type]))), "label": _label_of(props, n)}
         lits = defaultdict(list)
         evidence = []
@@ -94,7 +104,13 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
                 continue
             for o in raw_objects(slot):
                 kind = type(o)
-                if kind is int:  # a span, held as its number (memstore.span_key)
+                if kind is int and o < 0:  # a figure, held as its number's complement (memstore.term)
+                    if is_figure_row(~o) is not None:
+                        edges.append((qname(figure_iri(~o)), qname(p)))
+                        continue
+                    o = figure_iri(~o)
+                    kind = URIRef
+                elif kind is int:  # a span, held as its number (memstore.span_key)
                     if (r := find_key(o)) is not None:
                         evidence.append((spans.start[r], spans.exact(r)))
                         continue

@@ -535,3 +535,130 @@ def test_turtle_of_span_rows_is_written_a_block_at_a_time():
     for t in g:
         ref.add(t)
     assert b"".join(writes) == serialize_turtle(ref)
+
+
+# --- the figure table: rows that stand for six triples each ----------------------------------
+
+from pipeline.memstore import FIGURE_BASE, FIGURE_PREDICATES  # noqa: E402
+
+# figures share their evidence span's hex digits (records.stable_id: the same document and
+# offsets); the last has a span that is never a row
+FIGURES = [URIRef(f"{FIGURE_BASE}{i:016x}") for i in range(len(SPANS) + 1)]
+FIGURE_SPANS = [sp for sp, *_ in SPANS] + [URIRef(f"{SPAN_BASE}{77:016x}")]
+FIGURE_VALUES = [
+    (Literal("5", datatype=XSD.decimal), Literal("个", lang="zh"), Literal("5个", lang="zh")),
+    (Literal("12.5", datatype=XSD.decimal), Literal("%", lang="zh"), Literal("12.5%", lang="zh")),
+    (Literal("5", datatype=XSD.decimal), Literal("项", lang="zh"), Literal("5项", lang="zh")),
+]
+HAS_FIGURE = XS.hasFigure
+RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+
+
+def _figure_triples(i: int, v: int) -> list[tuple]:
+    value, unit, text = FIGURE_VALUES[v]
+    f = FIGURES[i]
+    return [(f, RDF.type, XS.Figure), (f, RDF.value, value), (f, XS.unitOfMeasure, unit), (f, XS.text, text), (f, RDFS_LABEL, text), (f, XS.evidence, FIGURE_SPANS[i])]
+
+
+def _with_figures(ops) -> tuple[Graph, BuildGraph]:
+    """rdflib's own store holding the triples, and a build graph holding the spans and figures
+    as rows, as the builder adds them (the evidence span first, then the figure)."""
+    ref, lean = Graph(store="SimpleMemory"), BuildGraph()
+    for d, text in zip(DOCS, TEXTS):
+        lean.store.add_document(d, text)
+    for op, x in ops:
+        if op == "figure":
+            i, v = x
+            if i < len(SPANS):
+                sp, d, s, e = SPANS[i]
+                if (sp, RDF.type, XS.Span) not in ref:
+                    for t in _span_triples(i):
+                        ref.add(t)
+                lean.store.add_span(sp, d, s, e, TEXTS[d][s:e])
+            for t in _figure_triples(i, v):
+                ref.add(t)
+            value, unit, text = FIGURE_VALUES[v]
+            lean.store.add_figure(FIGURES[i], value, unit, text, FIGURE_SPANS[i])
+        else:
+            for g in (ref, lean):
+                g.add(x) if op == "add" else g.remove(x)
+    return ref, lean
+
+
+FIGURE_OBJECTS = [XS.Figure, *(t for vals in FIGURE_VALUES for t in vals), *FIGURE_SPANS[:2], FIGURES[0], FIGURES[3], Literal(f"{FIGURE_BASE}{0:016x}")]
+
+
+def _random_figure_ops(seed: int, n: int = 80) -> list:
+    rnd = random.Random(seed)
+    subjects = [*SUBJECTS[:3], *FIGURES[:4]]
+    predicates = [RDF.type, PREDICATES[1], *FIGURE_PREDICATES[1:], HAS_FIGURE]
+    ops = []
+    for _ in range(n):
+        x = rnd.random()
+        if x < 0.35:
+            # now and then a figure again with other objects (its row becomes triples)
+            ops.append(("figure", (rnd.randrange(len(FIGURES)), 0 if rnd.random() < 0.8 else rnd.randrange(3))))
+        elif x < 0.85:
+            ops.append(("add", (rnd.choice(subjects), rnd.choice(predicates), rnd.choice(FIGURE_OBJECTS))))
+        else:
+            t = (rnd.choice(subjects), rnd.choice(predicates), rnd.choice(FIGURE_OBJECTS))
+            ops.append(("remove", tuple(v if rnd.random() < 0.5 else None for v in t)))
+    return ops
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_figure_rows_answer_every_pattern_like_rdflib(seed):
+    from pipeline.memstore import count_instances
+
+    ref, lean = _with_figures(_random_figure_ops(seed))
+    assert len(lean) == len(ref)
+    for cls in (XS.Figure, XS.Span):
+        assert count_instances(lean, cls) == len(set(ref.subjects(RDF.type, cls))), cls
+    subjects = [None, *SUBJECTS[:3], *FIGURES, *FIGURE_SPANS[:2]]
+    predicates = [None, RDF.type, PREDICATES[1], *FIGURE_PREDICATES[1:], HAS_FIGURE, OA.start]
+    objects_ = [None, *FIGURE_OBJECTS, FIGURES[5], Literal(0)]
+    for s, p, o in itertools.product(subjects, predicates, objects_):
+        got = list(lean.triples((s, p, o)))
+        assert sorted(got) == sorted(ref.triples((s, p, o))), (s, p, o)
+        assert len(got) == len(set(got))
+    for s, p in itertools.product(subjects[1:], predicates[1:]):
+        assert sorted(lean.objects(s, p)) == sorted(ref.objects(s, p)), (s, p)
+        if len(set(ref.objects(s, p))) == 1:
+            assert lean.value(s, p) == ref.value(s, p), (s, p)
+    assert serialize_turtle(lean) == serialize_turtle(ref)
+    assert mirror(lean) == mirror(ref)
+
+
+def test_figures_as_the_builder_adds_them_are_rows_in_order():
+    """A problem's figures as rows (none of their triples in the indexes) and its xs:hasFigure
+    objects as numbers; the classes' order, the Turtle and the mirror as rdflib's."""
+    ops = [
+        ("add", (SUBJECTS[0], RDF.type, URIRef(f"{EX}C"))),
+        ("add", (SUBJECTS[0], HAS_FIGURE, FIGURES[0])),
+        ("figure", (0, 0)),
+        ("add", (SUBJECTS[1], RDF.type, URIRef(f"{EX}D"))),
+        ("add", (SUBJECTS[0], HAS_FIGURE, FIGURES[2])),
+        ("figure", (2, 1)),
+        ("add", (SUBJECTS[1], HAS_FIGURE, FIGURES[1])),
+        ("figure", (1, 0)),
+        ("figure", (1, 0)),  # the same again: nothing new
+    ]
+    ref, lean = _with_figures(ops)
+    store = lean.store
+    assert store.figures.live == 3 and not any(f in store._spo for f in FIGURES)
+    assert store._spo[SUBJECTS[0]][HAS_FIGURE] == (~0, ~2)  # numbers, not IRIs
+    assert len(lean) == len(ref) == 2 + 3 + 3 * 6 + 3 * 5
+    assert list(lean.triples((None, RDF.type, None))) == list(ref.triples((None, RDF.type, None)))
+    assert list(lean.objects(SUBJECTS[0], HAS_FIGURE)) == [FIGURES[0], FIGURES[2]]
+    assert lean.value(FIGURES[2], RDF.value) == Literal("12.5", datatype=XSD.decimal)
+    assert lean.value(FIGURES[2], XS.evidence) == SPANS[2][0]
+    assert sorted(lean.subjects(HAS_FIGURE, FIGURES[1])) == [SUBJECTS[1]]
+    assert serialize_turtle(lean) == serialize_turtle(ref)
+    rows, edges = mirror(lean)
+    assert (rows, edges) == mirror(ref)
+    assert ("s0", "xr:figure-0000000000000002", "xs:hasFigure") in {(a.rsplit("/", 1)[-1], b, c) for a, b, c in edges}
+    # a triple about a figure makes its row triples, in the indexes
+    for g in (ref, lean):
+        g.add((FIGURES[0], RDFS_COMMENT, Literal("注")))
+    assert store.figures.live == 2 and FIGURES[0] in store._spo
+    assert sorted(lean) == sorted(ref)
