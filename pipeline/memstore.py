@@ -407,6 +407,7 @@ class _Rows:
 
     def __init__(self) -> None:
         self.keys = array("Q")  # the subject's number, each row
+        self._live_col = array("i")  # a subclass's column that is -1 where a row is evicted
         self.live = 0
         self._slots = array("i", [-1]) * 8  # key → its latest row, by linear probing
         self._mask = 7
@@ -454,13 +455,14 @@ class _Rows:
         return n
 
     def alive(self, r: int) -> bool:
-        raise NotImplementedError
+        return self._live_col[r] >= 0
 
     def _alive_mask(self) -> np.ndarray:
-        raise NotImplementedError
+        col = self._live_col
+        return np.frombuffer(col, dtype=f"i{col.itemsize}") >= 0
 
     def _kill(self, r: int) -> None:
-        raise NotImplementedError
+        self._live_col[r] = -1
 
     def value(self, r: int, col: int):
         """Row ``r``'s object of ``PREDICATES[col]``, a term."""
@@ -577,6 +579,7 @@ class SpanTable(_Rows):
         self.texts: list[str] = []
         self.doc_no: dict[URIRef, int] = {}
         self.exact_other: dict[int, str] = {}  # rows whose exact text is not the document's
+        self._live_col = self.doc
 
     def add_document(self, doc: URIRef, text: str) -> int:
         n = self.doc_no.setdefault(doc, len(self.docs))
@@ -593,14 +596,8 @@ class SpanTable(_Rows):
         if self.texts[doc][start:end] != exact:
             self.exact_other[n] = exact
 
-    def alive(self, r: int) -> bool:
-        return self.doc[r] >= 0
-
-    def _alive_mask(self) -> np.ndarray:
-        return np.frombuffer(self.doc, dtype=f"i{self.doc.itemsize}") >= 0
-
     def _kill(self, r: int) -> None:
-        self.doc[r] = -1
+        super()._kill(r)
         self.exact_other.pop(r, None)
 
     # the two lookups every span read makes, without the base class's calls
@@ -707,6 +704,7 @@ class FigureTable(_Rows):
         self.evidence = array("Q")  # the evidence span's number
         self.terms: list = []  # the distinct literals the rows hold
         self._term_no: dict = {}
+        self._live_col = self.unit_no
 
     def _no(self, t) -> int:
         n = self._term_no.get(t)
@@ -729,15 +727,6 @@ class FigureTable(_Rows):
             self.evidence[r] == evidence and terms[self.value_no[r]] == value
             and terms[self.unit_no[r]] == unit and terms[self.text_no[r]] == text
         )
-
-    def alive(self, r: int) -> bool:
-        return self.unit_no[r] >= 0
-
-    def _alive_mask(self) -> np.ndarray:
-        return np.frombuffer(self.unit_no, dtype=f"i{self.unit_no.itemsize}") >= 0
-
-    def _kill(self, r: int) -> None:
-        self.unit_no[r] = -1
 
     def value(self, r: int, col: int):
         if col == 0:

@@ -149,6 +149,27 @@ def test_figures_have_decimal_values(sample_graph):
     assert int(n[0][0]) > 200
 
 
+def test_figures_and_spans_are_rows_of_the_store_tables(sample_graph):
+    """The builder's figures and spans are rows of the build store's tables (the 10,000-bulletin
+    build's memory depends on it), none in the triple indexes, each figure's number its
+    evidence span's; the xs:hasFigure objects are held as numbers."""
+    from pipeline.memstore import FIGURE_BASE, SPAN_BASE, count_instances
+
+    store = sample_graph.store
+    n = count_instances(sample_graph, XS.Figure)
+    assert n > 200 and store.figures.live == n
+    assert store.spans.live == count_instances(sample_graph, XS.Span) > 1000
+    assert not [s for s in store._spo if str(s).startswith((FIGURE_BASE, SPAN_BASE))]
+    rows_ = list(store.figures.live_rows())
+    assert [store.figures.keys[r] for r in rows_] == [store.figures.evidence[r] for r in rows_]
+    held: list = []
+    for row in store._spo.values():
+        v = row.get(XS.hasFigure)
+        if v is not None:
+            held.extend(v if type(v) in (tuple, dict) else (v,))
+    assert len(held) == n and all(type(o) is int and o < 0 for o in held)
+
+
 def test_evidence_round_trips(sample_doc, sample_graph):
     spans = rows(sample_graph, "SELECT ?s ?e ?x WHERE { ?sp a xs:Span ; oa:start ?s ; oa:end ?e ; oa:exact ?x }")
     assert len(spans) > 1000

@@ -410,23 +410,32 @@ def _with_spans(ops) -> tuple[Graph, BuildGraph]:
     return ref, lean
 
 
-def _random_span_ops(seed: int, n: int = 80) -> list:
-    rnd = random.Random(seed)
-    subjects = [*SUBJECTS[:3], *(sp for sp, *_ in SPANS)]
-    predicates = [*PREDICATES, *SPAN_PREDICATES, XS.evidence]
-    objects_ = [*OBJECTS[:4], *SPAN_OBJECTS, *(sp for sp, *_ in SPANS), *SPAN_LOOKALIKES]
+def _random_row_ops(rnd: random.Random, n: int, row_op, p_row: float, p_add: float, subjects, predicates, objects_) -> list:
+    """``n`` random operations: ``row_op()`` (a table row added as the builder adds it) with
+    probability ``p_row``, else a triple added (up to ``p_add``) or a pattern removed."""
     ops = []
     for _ in range(n):
         x = rnd.random()
-        if x < 0.3:
-            i = rnd.randrange(len(SPANS))
-            ops.append(("span", (i, "异文" if rnd.random() < 0.1 else None)))  # now and then an exact text of its own
-        elif x < 0.8:
+        if x < p_row:
+            ops.append(row_op())
+        elif x < p_add:
             ops.append(("add", (rnd.choice(subjects), rnd.choice(predicates), rnd.choice(objects_))))
         else:
             t = (rnd.choice(subjects), rnd.choice(predicates), rnd.choice(objects_))
             ops.append(("remove", tuple(v if rnd.random() < 0.5 else None for v in t)))
     return ops
+
+
+def _random_span_ops(seed: int, n: int = 80) -> list:
+    rnd = random.Random(seed)
+    subjects = [*SUBJECTS[:3], *(sp for sp, *_ in SPANS)]
+    predicates = [*PREDICATES, *SPAN_PREDICATES, XS.evidence]
+    objects_ = [*OBJECTS[:4], *SPAN_OBJECTS, *(sp for sp, *_ in SPANS), *SPAN_LOOKALIKES]
+
+    def span():  # now and then an exact text of its own
+        return "span", (rnd.randrange(len(SPANS)), "异文" if rnd.random() < 0.1 else None)
+
+    return _random_row_ops(rnd, n, span, 0.3, 0.8, subjects, predicates, objects_)
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -592,18 +601,11 @@ def _random_figure_ops(seed: int, n: int = 80) -> list:
     rnd = random.Random(seed)
     subjects = [*SUBJECTS[:3], *FIGURES[:4]]
     predicates = [RDF.type, PREDICATES[1], *FIGURE_PREDICATES[1:], HAS_FIGURE]
-    ops = []
-    for _ in range(n):
-        x = rnd.random()
-        if x < 0.35:
-            # now and then a figure again with other objects (its row becomes triples)
-            ops.append(("figure", (rnd.randrange(len(FIGURES)), 0 if rnd.random() < 0.8 else rnd.randrange(3))))
-        elif x < 0.85:
-            ops.append(("add", (rnd.choice(subjects), rnd.choice(predicates), rnd.choice(FIGURE_OBJECTS))))
-        else:
-            t = (rnd.choice(subjects), rnd.choice(predicates), rnd.choice(FIGURE_OBJECTS))
-            ops.append(("remove", tuple(v if rnd.random() < 0.5 else None for v in t)))
-    return ops
+
+    def figure():  # now and then a figure again with other objects (its row becomes triples)
+        return "figure", (rnd.randrange(len(FIGURES)), 0 if rnd.random() < 0.8 else rnd.randrange(3))
+
+    return _random_row_ops(rnd, n, figure, 0.35, 0.85, subjects, predicates, FIGURE_OBJECTS)
 
 
 @pytest.mark.parametrize("seed", range(10))
