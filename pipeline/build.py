@@ -337,8 +337,7 @@ class GraphBuilder:
             # a row of the store's figure table (pipeline.memstore.FigureTable)
             store = self.g.store
             sp = store.add_span(iri(span.id), self.doc_no[span.doc_id], span.start, span.end, span.exact)
-            text = zh(f.text)
-            store.add_figure(n, value, zh(f.unit), text, sp)
+            store.add_figure(n, value, zh(f.unit), zh(f.text), sp)
             return
         self.add(n, RDF.type, XS.Figure)
         if value is not None:

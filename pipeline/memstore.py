@@ -486,10 +486,6 @@ class _Rows:
     def iri(self, r: int) -> URIRef:
         return _new_str(URIRef, f"{self.BASE}{self.keys[r]:016x}")
 
-    def preds(self, r: int) -> dict:
-        """Row ``r`` as a subject's predicate → object map, terms."""
-        return {p: self.value(r, k) for k, p in enumerate(self.PREDICATES)}
-
     def raw_preds(self, r: int) -> dict:
         """Row ``r`` as the store's s→p→o index holds a subject (a span as its number)."""
         return {p: self.raw(r, k) for k, p in enumerate(self.PREDICATES)}

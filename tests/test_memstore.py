@@ -438,6 +438,21 @@ def _random_span_ops(seed: int, n: int = 80) -> list:
     return _random_row_ops(rnd, n, span, 0.3, 0.8, subjects, predicates, objects_)
 
 
+def _assert_answers_like(ref: Graph, lean: Graph, subjects, predicates, objects_) -> None:
+    """Every pattern of these terms (``None`` first in each list), ``objects``/``value`` of
+    every subject and predicate, the Turtle and the mirror: the build graph as rdflib's."""
+    for s, p, o in itertools.product(subjects, predicates, objects_):
+        got = list(lean.triples((s, p, o)))
+        assert sorted(got) == sorted(ref.triples((s, p, o))), (s, p, o)
+        assert len(got) == len(set(got))
+    for s, p in itertools.product(subjects[1:], predicates[1:]):
+        assert sorted(lean.objects(s, p)) == sorted(ref.objects(s, p)), (s, p)
+        if len(set(ref.objects(s, p))) == 1:
+            assert lean.value(s, p) == ref.value(s, p), (s, p)
+    assert serialize_turtle(lean) == serialize_turtle(ref)
+    assert mirror(lean) == mirror(ref)
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_span_rows_answer_every_pattern_like_rdflib(seed):
     from pipeline.memstore import count_instances
@@ -456,16 +471,7 @@ def test_span_rows_answer_every_pattern_like_rdflib(seed):
     subjects = [None, *SUBJECTS[:3], *(sp for sp, *_ in SPANS)]
     predicates = [None, *PREDICATES, *SPAN_PREDICATES, XS.evidence]
     objects_ = [None, *OBJECTS[:4], *SPAN_OBJECTS, *(sp for sp, *_ in SPANS), *SPAN_LOOKALIKES]
-    for s, p, o in itertools.product(subjects, predicates, objects_):
-        got = list(lean.triples((s, p, o)))
-        assert sorted(got) == sorted(ref.triples((s, p, o))), (s, p, o)
-        assert len(got) == len(set(got))
-    for s, p in itertools.product(subjects[1:], predicates[1:]):
-        assert sorted(lean.objects(s, p)) == sorted(ref.objects(s, p)), (s, p)
-        if len(set(ref.objects(s, p))) == 1:
-            assert lean.value(s, p) == ref.value(s, p), (s, p)
-    assert serialize_turtle(lean) == serialize_turtle(ref)
-    assert mirror(lean) == mirror(ref)
+    _assert_answers_like(ref, lean, subjects, predicates, objects_)
 
 
 def test_span_rows_keep_the_order_of_their_triples():
@@ -619,16 +625,7 @@ def test_figure_rows_answer_every_pattern_like_rdflib(seed):
     subjects = [None, *SUBJECTS[:3], *FIGURES, *FIGURE_SPANS[:2]]
     predicates = [None, RDF.type, PREDICATES[1], *FIGURE_PREDICATES[1:], HAS_FIGURE, OA.start]
     objects_ = [None, *FIGURE_OBJECTS, FIGURES[5], Literal(0)]
-    for s, p, o in itertools.product(subjects, predicates, objects_):
-        got = list(lean.triples((s, p, o)))
-        assert sorted(got) == sorted(ref.triples((s, p, o))), (s, p, o)
-        assert len(got) == len(set(got))
-    for s, p in itertools.product(subjects[1:], predicates[1:]):
-        assert sorted(lean.objects(s, p)) == sorted(ref.objects(s, p)), (s, p)
-        if len(set(ref.objects(s, p))) == 1:
-            assert lean.value(s, p) == ref.value(s, p), (s, p)
-    assert serialize_turtle(lean) == serialize_turtle(ref)
-    assert mirror(lean) == mirror(ref)
+    _assert_answers_like(ref, lean, subjects, predicates, objects_)
 
 
 def test_figures_as_the_builder_adds_them_are_rows_in_order():
