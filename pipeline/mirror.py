@@ -64,6 +64,16 @@ def _label_of(props: dict, n: URIRef) -> str:
     return qname(n)
 
 
+def _offset(slot) -> int:
+    """A span's ``oa:start`` (its first, if several) as the evidence's sort key; 0 when it
+    has none or it is not an integer (the build writes integers; a graph edited by hand may
+    not)."""
+    try:
+        return int(objects(slot)[0]) if slot is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
 def _mirror_nodes(g: Graph, index: Mapping | None = None):
     """Per node, in IRI order: (node name, attributes, its out-edges as (target, predicate)
     sorted). Resources are nodes (spans folded in as evidence), literal properties node
@@ -122,7 +132,7 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
                     sp = by_subject[o]
                     if oa_exact in sp:
                         st = sp.get(oa_start)
-                        evidence.append((int(objects(st)[0]) if st is not None else 0, str(objects(sp[oa_exact])[0])))
+                        evidence.append((_offset(st), str(objects(sp[oa_exact])[0])))
                 elif o in node_set:
                     edges.append((qname(o), qname(p)))
                 elif kind is URIRef or isinstance(o, URIRef):

@@ -605,8 +605,8 @@ FIGURE_OBJECTS = [XS.Figure, *(t for vals in FIGURE_VALUES for t in vals), *FIGU
 
 def _random_figure_ops(seed: int, n: int = 80) -> list:
     rnd = random.Random(seed)
-    subjects = [*SUBJECTS[:3], *FIGURES[:4]]
-    predicates = [RDF.type, PREDICATES[1], *FIGURE_PREDICATES[1:], HAS_FIGURE]
+    subjects = [*SUBJECTS[:3], *FIGURES[:4], FIGURE_SPANS[0]]  # a span touched: its row becomes triples
+    predicates = [RDF.type, PREDICATES[1], *FIGURE_PREDICATES[1:], HAS_FIGURE, OA.start]
 
     def figure():  # now and then a figure again with other objects (its row becomes triples)
         return "figure", (rnd.randrange(len(FIGURES)), 0 if rnd.random() < 0.8 else rnd.randrange(3))
