@@ -390,20 +390,34 @@ def _span_triples(i: int, exact: str | None = None) -> list[tuple]:
     return [(sp, RDF.type, XS.Span), (sp, XS.inDocument, DOCS[d]), (sp, OA.start, Literal(s)), (sp, OA.end, Literal(e)), (sp, OA.exact, Literal(exact))]
 
 
-def _with_spans(ops) -> tuple[Graph, BuildGraph]:
-    """rdflib's own store holding the triples, and a build graph holding the spans as rows."""
+def _add_span(ref: Graph, lean: BuildGraph, i: int, exact: str | None = None) -> None:
+    """Span ``i`` into both: its triples into rdflib's store (unless there: a span already
+    there is left as it is), a row into the build graph's (as the builder adds it)."""
+    sp, d, s, e = SPANS[i]
+    if (sp, RDF.type, XS.Span) not in ref:
+        for t in _span_triples(i, exact):
+            ref.add(t)
+    assert lean.store.add_span(sp, d, s, e, TEXTS[d][s:e] if exact is None else exact) == sp
+
+
+def _with_rows(ops) -> tuple[Graph, BuildGraph]:
+    """rdflib's own store holding the triples, and a build graph holding the spans (and
+    figures) as rows: ``("span", (i, exact))``, ``("figure", (i, values))`` (its evidence
+    span first, as the builder adds them), or a triple added or a pattern removed."""
     ref, lean = Graph(store="SimpleMemory"), BuildGraph()
     for d, text in zip(DOCS, TEXTS):
         lean.store.add_document(d, text)
     for op, x in ops:
         if op == "span":
-            i, exact = x
-            sp, d, s, e = SPANS[i]
-            if (sp, RDF.type, XS.Span) not in ref:  # a span already there is left as it is
-                for t in _span_triples(i, exact):
-                    ref.add(t)
-            got = lean.store.add_span(sp, d, s, e, TEXTS[d][s:e] if exact is None else exact)
-            assert got == sp
+            _add_span(ref, lean, *x)
+        elif op == "figure":
+            i, v = x
+            if i < len(SPANS):
+                _add_span(ref, lean, i)
+            for t in _figure_triples(i, v):
+                ref.add(t)
+            value, unit, text = FIGURE_VALUES[v]
+            lean.store.add_figure(FIGURES[i], value, unit, text, FIGURE_SPANS[i])
         else:
             for g in (ref, lean):
                 g.add(x) if op == "add" else g.remove(x)
@@ -457,7 +471,7 @@ def _assert_answers_like(ref: Graph, lean: Graph, subjects, predicates, objects_
 def test_span_rows_answer_every_pattern_like_rdflib(seed):
     from pipeline.memstore import count_instances
 
-    ref, lean = _with_spans(_random_span_ops(seed))
+    ref, lean = _with_rows(_random_span_ops(seed))
     assert len(lean) == len(ref)
     # rows, evicted rows and spans added as triples, counted without their IRIs; other classes
     # (a span's row made triples by a second type)
@@ -488,7 +502,7 @@ def test_span_rows_keep_the_order_of_their_triples():
         ("span", (4, None)),
         *(("add", t) for t in _span_triples(3)),  # a pass's span: triples
     ]
-    ref, lean = _with_spans(ops)
+    ref, lean = _with_rows(ops)
     assert lean.store.spans.live == 4
     for p in [None, *SPAN_PREDICATES, XS.evidence]:
         for o in [None, *SPAN_OBJECTS]:
@@ -502,7 +516,7 @@ def test_span_rows_keep_the_order_of_their_triples():
 
 
 def test_a_row_becomes_triples_when_touched():
-    ref, lean = _with_spans([("span", (0, None)), ("span", (1, None))])
+    ref, lean = _with_rows([("span", (0, None)), ("span", (1, None))])
     sp = SPANS[0][0]
     for g in (ref, lean):
         g.add((sp, RDFS_COMMENT, Literal("注")))
@@ -520,7 +534,7 @@ def test_evidence_check_reads_rows_and_triples_alike():
     from pipeline.validate import check_evidence
 
     ops = [("span", (0, None)), ("span", (2, "子")), *(("add", t) for t in _span_triples(3, "甲乙"))]
-    ref, lean = _with_spans(ops)
+    ref, lean = _with_rows(ops)
     texts = {str(d): t for d, t in zip(DOCS, TEXTS)}
     want = [(str(SPANS[2][0]), 0, 2), (str(SPANS[3][0]), 0, 3)]
     assert check_evidence(ref, texts) == check_evidence(lean, texts) == want
@@ -575,31 +589,6 @@ def _figure_triples(i: int, v: int) -> list[tuple]:
     return [(f, RDF.type, XS.Figure), (f, RDF.value, value), (f, XS.unitOfMeasure, unit), (f, XS.text, text), (f, RDFS_LABEL, text), (f, XS.evidence, FIGURE_SPANS[i])]
 
 
-def _with_figures(ops) -> tuple[Graph, BuildGraph]:
-    """rdflib's own store holding the triples, and a build graph holding the spans and figures
-    as rows, as the builder adds them (the evidence span first, then the figure)."""
-    ref, lean = Graph(store="SimpleMemory"), BuildGraph()
-    for d, text in zip(DOCS, TEXTS):
-        lean.store.add_document(d, text)
-    for op, x in ops:
-        if op == "figure":
-            i, v = x
-            if i < len(SPANS):
-                sp, d, s, e = SPANS[i]
-                if (sp, RDF.type, XS.Span) not in ref:
-                    for t in _span_triples(i):
-                        ref.add(t)
-                lean.store.add_span(sp, d, s, e, TEXTS[d][s:e])
-            for t in _figure_triples(i, v):
-                ref.add(t)
-            value, unit, text = FIGURE_VALUES[v]
-            lean.store.add_figure(FIGURES[i], value, unit, text, FIGURE_SPANS[i])
-        else:
-            for g in (ref, lean):
-                g.add(x) if op == "add" else g.remove(x)
-    return ref, lean
-
-
 FIGURE_OBJECTS = [XS.Figure, *(t for vals in FIGURE_VALUES for t in vals), *FIGURE_SPANS[:2], FIGURES[0], FIGURES[3], Literal(f"{FIGURE_BASE}{0:016x}")]
 
 
@@ -618,7 +607,7 @@ def _random_figure_ops(seed: int, n: int = 80) -> list:
 def test_figure_rows_answer_every_pattern_like_rdflib(seed):
     from pipeline.memstore import count_instances
 
-    ref, lean = _with_figures(_random_figure_ops(seed))
+    ref, lean = _with_rows(_random_figure_ops(seed))
     assert len(lean) == len(ref)
     for cls in (XS.Figure, XS.Span):
         assert count_instances(lean, cls) == len(set(ref.subjects(RDF.type, cls))), cls
@@ -642,7 +631,7 @@ def test_figures_as_the_builder_adds_them_are_rows_in_order():
         ("figure", (1, 0)),
         ("figure", (1, 0)),  # the same again: nothing new
     ]
-    ref, lean = _with_figures(ops)
+    ref, lean = _with_rows(ops)
     store = lean.store
     assert store.figures.live == 3 and not any(f in store._spo for f in FIGURES)
     assert store._spo[SUBJECTS[0]][HAS_FIGURE] == (~0, ~2)  # numbers, not IRIs
