@@ -65,10 +65,11 @@ def cmd_build(args) -> int:
         shacl=not args.no_shacl,
         max_bytes=args.max_bytes,
         progress=progress,
-        options={"decisions": Path(args.decisions)} if args.decisions else None,
+        options={k: Path(v) for k, v in (("decisions", args.decisions), ("reference", args.reference),
+                                        ("save_reference", args.save_reference)) if v},
         workers=args.workers,
         use_cache=not args.no_cache,
-        skip_unchanged=not (args.force or args.store),
+        skip_unchanged=not (args.force or args.store or args.save_reference),
     )
     if progress:
         progress.done()
@@ -94,6 +95,8 @@ def cmd_build(args) -> int:
     if d["shacl"]:
         print(f"SHACL: {'通过 (conforms)' if d['shacl']['conforms'] else '未通过 (violations: %d)' % d['shacl']['violations']}")
     print(f"警告 {d['warnings']} 条, 错误 {d['errors']} 条 (see stats.json)")
+    if report.reference.get("saved"):
+        print(f"参考统计 (reference statistics): {args.save_reference} — {report.reference['saved']}")
     if report.cache:
         print(f"缓存 (cache): 复用 {report.cache['hits']} 个文件, 新处理 {report.cache['misses']} 个 (reused / processed)")
     print("输出 (outputs):")
@@ -241,6 +244,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--max-bytes", type=int, default=200_000_000, help="skip files larger than this (E007)")
     b.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
     b.add_argument("--decisions", help="analysts' decisions file (default: decisions.tsv among the inputs)")
+    b.add_argument("--reference", help="pin the themes' and same-issue statistics to this reference file (see --save-reference)")
+    b.add_argument("--save-reference", help="write the statistics this build used to this file (a reference for later builds)")
     b.add_argument("--store", help="also write an on-disk Oxigraph store (one named graph per document) to this folder")
     b.add_argument("-j", "--workers", type=int, default=1, help="processes for ingest, segment and extract (same output)")
     b.add_argument("--no-cache", action="store_true", help="reprocess every file (ignore OUT/.cache)")

@@ -29,6 +29,7 @@ class EnrichContext:
     texts: dict[str, str]  # SourceDocument IRI -> its reference text (offsets refer to it)
     issues: list[Issue] = field(default_factory=list)
     options: dict = field(default_factory=dict)  # e.g. {"decisions": Path}
+    fitted: dict = field(default_factory=dict)  # statistics the passes fitted, by pass (see pipeline.reference)
 
     def text_of(self, doc: URIRef) -> str:
         return self.texts.get(str(doc), "")

@@ -81,6 +81,11 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "PDF 无法打开: {detail} (damaged or encrypted PDF)",
         "用 PDF 阅读器打开并另存(取消密码),或改用原网页 .html / re-save without a password, or use the web page",
     ),
+    "E016": (
+        Severity.ERROR,
+        "参考统计文件无效: {detail} (bad reference statistics file)",
+        "用 xunshi build --save-reference 重新生成 / write it again with xunshi build --save-reference",
+    ),
     "W001": (
         Severity.WARNING,
         "含 {count} 个无法解码的字节,已替换为 U+FFFD (undecodable bytes replaced)",
@@ -208,6 +213,12 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         Severity.WARNING,
         "通报称共{reported}个问题,所列分项合计{found}个 ({parts}) (reported parts do not add up to the reported total)",
         "核对原文中的汇总数字 / check the summary figures in the source",
+    ),
+    "W035": (
+        Severity.WARNING,
+        "参考统计的主题表与当前主题表不同 (reference {ref}, 当前 current {now}),其种子问题只按仍有的主题计票"
+        " (the reference was fitted with another theme scheme)",
+        "修改 ontology/themes.ttl 后请重新生成参考统计 / refit the reference after changing the themes",
     ),
     # enrich: earlier rounds
     "W040": (

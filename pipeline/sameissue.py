@@ -16,7 +16,7 @@ How a pair is scored (every signal is deterministic; :meth:`Scorer.combine` has 
 
 - **text**: character n-grams (Han 2- and 3-grams within runs of Han characters, plus numbers
   as tokens) of the NFKC-normalised statement, punctuation and quotes removed, weighted by IDF
-  over the corpus and down-weighted further when they are genre boilerplate (不到位, 问题, 工作 …);
+  over the corpus (or over a pinned reference's counts: :mod:`pipeline.reference`) and down-weighted further when they are genre boilerplate (不到位, 问题, 工作 …);
   their weighted containment (how much of the summarising statement the other covers) with a
   bag-of-characters containment that forgives reordered words (年轻干部选拔培养 /
   年轻干部培养选拔). Text counts on its own only above a gate: a shared heading with different
@@ -72,6 +72,8 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 from .enrich import EnrichContext, adder, register
 from .hangrams import MadeAsRead, distinct, gram_keys, unpack
 from .records import stable_id
+from .reference import SpaceStats
+from .reference import of as reference_of
 from .vocab import XR, XS
 
 # --- records -----------------------------------------------------------------------------------
@@ -290,9 +292,13 @@ class _Space:
         self._weigh([grams[k] for k in order], flat.astype(_id_type(len(grams))), off, factor, is_boiler)
 
     @classmethod
-    def of_texts(cls, texts: Sequence[str], sizes: tuple[int, ...], numbers: bool, factor: float = 1.0, is_boiler=None) -> _Space:
+    def of_texts(
+        cls, texts: Sequence[str], sizes: tuple[int, ...], numbers: bool, factor: float = 1.0, is_boiler=None,
+        ref: SpaceStats | None = None,
+    ) -> _Space:
         """The space of :func:`ngrams` (``numbers``) or :func:`chars` (``sizes=(1,)``) of
-        ``texts``: the same features, ids and weights as ``_Space(ngrams(t) for t in texts)``,
+        ``texts``: the same features, ids and weights as ``_Space(ngrams(t) for t in texts)``
+        (``ref``: weighed by a reference's document frequencies instead of these texts'),
         with the n-grams found by numpy over the code points of :data:`FEATURE_CHUNK` texts at
         a time (the Python loop over every n-gram was most of the scorer's set-up; the
         per-occurrence arrays of all texts at once would be GBs at 10,000 bulletins)."""
@@ -359,18 +365,26 @@ class _Space:
             flat[at : at + len(piece)] = piece
             at += len(piece)
         space = cls.__new__(cls)
-        space._weigh([_intern(grams[k]) for k in order], flat, off, factor, is_boiler, df)
+        space._weigh([_intern(grams[k]) for k in order], flat, off, factor, is_boiler, df, ref)
         return space
 
-    def _weigh(self, grams: list[str], flat: np.ndarray, off: np.ndarray, factor: float, is_boiler, df: np.ndarray | None = None) -> None:
-        """``df``: each id's number of items, when the caller counted them (else counted here)."""
+    def _weigh(
+        self, grams: list[str], flat: np.ndarray, off: np.ndarray, factor: float, is_boiler, df: np.ndarray | None = None,
+        ref: SpaceStats | None = None,
+    ) -> None:
+        """``df``: each id's number of items, when the caller counted them (else counted here).
+        ``ref``: the document frequencies and item count weights are computed from (default:
+        these items')."""
         self.grams: list[str] = grams  # id -> n-gram, in string order
         self.flat = flat  # every item's ids, sorted within each item (uint16 or int32: _id_type)
         self.off = off  # item k's ids are flat[off[k] : off[k + 1]]
         n = len(off) - 1
-        if df is None:
+        if ref is not None:
+            df, n = ref.lookup(grams), ref.n
+        elif df is None:
             df = np.bincount(flat, minlength=len(grams)) if len(flat) else np.zeros(len(grams), np.int64)
         self.df = df
+        self.n_counted = n  # the items df counts (the reference's, when weighed by one)
         w = [_idf(int(d), n) * (factor if is_boiler and is_boiler(g) else 1.0) for g, d in zip(self.grams, self.df.tolist())]
         self.w = np.array(w, dtype=np.float64)
         self.w2 = self.w * self.w
@@ -486,8 +500,13 @@ class _Space:
             return self.coverage(j, i, shared)
         return self.containment(i, j, shared)
 
+    def stats(self) -> SpaceStats:
+        """The space's n-grams, document frequencies and item count (as a reference holds them)."""
+        return SpaceStats(np.array(self.grams, dtype=str), np.asarray(self.df, np.int64), self.n_counted)
+
     def heaviest(self, i: int, k: int) -> np.ndarray:
-        """Item ``i``'s ``k`` heaviest ids shared with at least one other item, ties by string."""
+        """Item ``i``'s ``k`` heaviest ids shared with at least one other item (of the
+        reference, when weighed by one), ties by string."""
         a = self.ids_of(i)
         a = a[self.df[a] >= 2]
         return a[np.lexsort((a, -self.w[a]))[:k]]
@@ -497,19 +516,28 @@ _measures_text = Item.measures_text.fget
 
 
 class Scorer:
-    """IDF statistics of a corpus of items and the pair score over them."""
+    """IDF statistics of a corpus of items and the pair score over them. ``reference``: the
+    statistics pinned by a reference (:mod:`pipeline.reference`), by space name, instead of
+    these items'."""
 
-    def __init__(self, items: list[Item], params: Params = DEFAULT):
+    SPACES = ("text", "chars", "category", "measures")
+
+    def __init__(self, items: list[Item], params: Params = DEFAULT, reference: dict[str, SpaceStats] | None = None):
         self.params = params
         self.items = items
         bf = params.boilerplate_factor
+        ref = reference or {}
         text = [it.text for it in items]
-        self.text = _Space.of_texts(text, (2, 3), True, bf, _is_boilerplate)
-        self.chars = _Space.of_texts(text, (1,), False)
-        self.category = _Space.of_texts([it.category for it in items], (2, 3), True, bf, _is_boilerplate)
-        self.measures = _Space.of_texts(MadeAsRead(items, _measures_text), (2, 3), True, bf, _is_boilerplate)
+        self.text = _Space.of_texts(text, (2, 3), True, bf, _is_boilerplate, ref=ref.get("text"))
+        self.chars = _Space.of_texts(text, (1,), False, ref=ref.get("chars"))
+        self.category = _Space.of_texts([it.category for it in items], (2, 3), True, bf, _is_boilerplate, ref=ref.get("category"))
+        self.measures = _Space.of_texts(MadeAsRead(items, _measures_text), (2, 3), True, bf, _is_boilerplate, ref=ref.get("measures"))
         one: dict[frozenset, frozenset] = {}  # equal sets as one object (most are empty or repeat)
         self.figures = [one.setdefault(f, f) for f in map(figures, text)]
+
+    def stats(self) -> dict[str, SpaceStats]:
+        """Each space's statistics, as :mod:`pipeline.reference` stores them."""
+        return {name: getattr(self, name).stats() for name in self.SPACES}
 
     # -- blocking --
 
@@ -818,14 +846,20 @@ def direction(a: Item, b: Item) -> int:
     return 0
 
 
-def link_problems(items: Iterable[Item], params: Params = DEFAULT) -> list[Link]:
+def link_problems(
+    items: Iterable[Item], params: Params = DEFAULT, reference: dict[str, SpaceStats] | None = None, fitted: dict | None = None
+) -> list[Link]:
     """Score the blocked candidate pairs of ``items``; the links at or above ``params.floor``.
 
     Pure and deterministic: items are sorted by id first, links come sorted by (source,
-    target). Two problems of one bulletin are never paired.
+    target). Two problems of one bulletin are never paired. ``reference``: pinned statistics
+    (:class:`Scorer`); ``fitted``: a dict that receives the statistics used as
+    ``fitted["same_issue"]``.
     """
     items = sorted(items, key=lambda it: it.id)
-    sc = Scorer(items, params)
+    sc = Scorer(items, params, reference)
+    if fitted is not None:
+        fitted["same_issue"] = reference if reference is not None else sc.stats()
     # the statements and measure texts are in the scorer's spaces now, and the pair features
     # read the rest: their copies here go (~90 MB at 10,000 bulletins, held through the
     # search and the scoring). The caller's items are not touched.
@@ -922,5 +956,8 @@ def add_links(g: Graph, links: list[Link]) -> None:
 def same_issue_pass(g: Graph, ctx: EnrichContext) -> None:
     """Link problems that state the same issue in different bulletins (see module doc)."""
     params = ctx.options.get("same_issue_params", DEFAULT)
+    ref = reference_of(ctx.options)
+    pinned = ref.same_issue or None if ref is not None else None
+    fitted = ctx.fitted if ctx.options.get("save_reference") else None
     # an iterator, so that the list of items is let go once link_problems has sorted it
-    add_links(g, link_problems(iter(items_from_graph(g)), params))
+    add_links(g, link_problems(iter(items_from_graph(g)), params, pinned, fitted))

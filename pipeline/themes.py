@@ -27,6 +27,10 @@ Three steps, all deterministic:
    (``bench/eval_themes.py --calibrate``: each rule-themed problem, its label words masked,
    against the others). Problems that resemble nothing stay without a theme.
 
+With a reference (``ctx.options["reference"]``, :mod:`pipeline.reference`) the vocabulary, the
+weights and the seeds are the reference's, not fitted on the corpus: a problem's similarity
+themes then depend on nothing but its own words and measures.
+
 Similarity is a sparse matrix product (SciPy) of the queries and the transposed seeds, a block
 of queries at a time, so the pass never compares pairs in Python;
 n-gram extraction and weighting are vectorised too. ``ctx.options["themes"]`` may name another
@@ -51,8 +55,11 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from scipy import sparse
 
 from .enrich import EnrichContext, add_span, adder, register
+from .errors import Issue
 from .hangrams import MadeAsRead, gram_keys, runs
 from .records import stable_id
+from .reference import ThemeStats, scheme_digest
+from .reference import of as reference_of
 from .vocab import XR, XS, decimal_literal, ontology_dir, plain
 
 # --- parameters (calibrated on tests/eval/themes_gold.tsv with bench/eval_themes.py) ----------
@@ -592,6 +599,13 @@ class TfidfModel:
         model._keep(vocab, df, n_docs, MAX_DF)
         return model
 
+    @classmethod
+    def pinned(cls, keys: np.ndarray, idf: np.ndarray, n_max: int = NGRAM_MAX) -> TfidfModel:
+        """A model of given (sorted) n-gram keys and IDF weights (a reference's)."""
+        model = cls.__new__(cls)
+        model.n_max, model.keys, model.idf, model.n_features = n_max, keys, idf, len(keys)
+        return model
+
     def _fit(self, dids: np.ndarray, keys: np.ndarray, n: int, max_df: float) -> None:
         self._keep(*doc_freq(dids, keys), n, max_df)
 
@@ -724,6 +738,12 @@ def _selected(sel: np.ndarray, dids: np.ndarray, keys: np.ndarray) -> tuple[np.n
     return (np.cumsum(sel) - 1)[dids[mine]], keys[mine]
 
 
+def _profiles(themes: Sequence[Theme]) -> tuple[list[str], list[str]]:
+    """The assignable themes' slugs and profile texts (labels and definition)."""
+    assignable = [t for t in themes if not t.group]
+    return [t.slug for t in assignable], ["\n".join(t.labels) + "\n" + t.definition for t in assignable]
+
+
 @dataclass
 class SimilaritySpace:
     """The vectors the similarity step compares, fitted on one corpus.
@@ -764,8 +784,7 @@ class SimilaritySpace:
         for group in groups or ():
             if any(b <= a for a, b in zip(group, group[1:])):
                 raise ValueError("each group's rows must be increasing")
-        assignable = [t for t in themes if not t.group]
-        profiles = ["\n".join(t.labels) + "\n" + t.definition for t in assignable]
+        slugs, profiles = _profiles(themes)
         n = len(statements)
         chunks = [(a, min(a + FIT_CHUNK, n)) for a in range(0, n, FIT_CHUNK)]
 
@@ -812,7 +831,7 @@ class SimilaritySpace:
                 vec_parts.append(blend(model.weigh(ds, ks, m), model.weigh(dm, km, m), MEASURE_WEIGHT))
             return SparseRows.vstack(vec_parts) if vec_parts else model.weigh(np.zeros(0, np.int64), np.zeros(0, np.int64), 0)
 
-        slugs, profile_vecs = [t.slug for t in assignable], model.weigh(dp, kp, len(profiles))
+        profile_vecs = model.weigh(dp, kp, len(profiles))
         if groups is not None:
             return cls(model, slugs, weigh(mask([])), profile_vecs, [weigh(mask(group)) for group in groups])
         return cls(model, slugs, weigh(mask(rows) if rows is not None else None), profile_vecs)
@@ -823,32 +842,61 @@ class SimilaritySpace:
 
 
 def similarity_candidates(
-    problems: Sequence[ProblemView], themes: Sequence[Theme], rule: Sequence[Assignment]
+    problems: Sequence[ProblemView],
+    themes: Sequence[Theme],
+    rule: Sequence[Assignment],
+    reference: ThemeStats | None = None,
+    fitted: dict | None = None,
 ) -> dict[URIRef, list[tuple[float, str]]]:
     """For each problem without a rule theme: every theme's similarity (:func:`theme_scores`),
-    best first, against the rule-themed problems and the theme profiles."""
+    best first, against the rule-themed problems and the theme profiles.
+
+    ``reference``: pinned statistics (:mod:`pipeline.reference`) — the vocabulary, weights and
+    seeds come from it, and a problem's candidates depend on nothing else in the corpus.
+    ``fitted``: a dict that receives the statistics used, as ``fitted["themes"]`` (a
+    :class:`~pipeline.reference.ThemeStats`; fitted even when every problem has a rule theme)."""
     tagged: dict[URIRef, set[str]] = defaultdict(set)
     for a in rule:
         tagged[a.problem].add(a.slug)
-    if all(pv.iri in tagged for pv in problems):
-        return {}
-    seeds = _seed_sample([(i, pv.iri) for i, pv in enumerate(problems) if pv.iri in tagged], tagged)
     queries = [i for i, pv in enumerate(problems) if pv.iri not in tagged]
-    # the statements and measures made as the fit reads them, the queries' and the seeds'
-    # vectors weighed apart (both increasing lists of problems)
-    space = SimilaritySpace.fit(
-        MadeAsRead(problems, ProblemView.sim_text), MadeAsRead(problems, operator.attrgetter("measures")), themes, groups=[queries, seeds]
-    )
-    col = {s: k for k, s in enumerate(space.slugs)}
-    query_rows, seed_rows = space.groups
-    slugs, profiles, n_features = space.slugs, space.profiles, space.model.n_features
-    del space
+    if not queries and fitted is None:
+        return {}
+    if reference is not None:
+        slugs, profile_texts = _profiles(themes)
+        model = TfidfModel.pinned(reference.keys, reference.idf)
+        query_rows = SparseRows.vstack([
+            blend(model.transform([problems[i].sim_text() for i in part]), model.transform([problems[i].measures for i in part]),
+                  MEASURE_WEIGHT)
+            for part in (queries[a : a + FIT_CHUNK] for a in range(0, len(queries), FIT_CHUNK))
+        ])
+        seed_rows = SparseRows(reference.seed_indptr, reference.seed_indices, reference.seed_data)
+        seed_themes = reference.seed_themes
+        profiles, n_features = model.transform(profile_texts), model.n_features
+        if fitted is not None:
+            fitted["themes"] = reference
+    else:
+        seeds = _seed_sample([(i, pv.iri) for i, pv in enumerate(problems) if pv.iri in tagged], tagged)
+        # the statements and measures made as the fit reads them, the queries' and the seeds'
+        # vectors weighed apart (both increasing lists of problems)
+        space = SimilaritySpace.fit(
+            MadeAsRead(problems, ProblemView.sim_text), MadeAsRead(problems, operator.attrgetter("measures")), themes,
+            groups=[queries, seeds],
+        )
+        query_rows, seed_rows = space.groups
+        slugs, profiles, n_features = space.slugs, space.profiles, space.model.n_features
+        seed_themes = [tuple(sorted(tagged[problems[i].iri])) for i in seeds]
+        if fitted is not None:
+            fitted["themes"] = ThemeStats(
+                space.model.keys, space.model.idf, seed_rows.indptr, seed_rows.indices, seed_rows.data, tuple(seed_themes),
+                scheme_digest(list(zip(*_profiles(themes)))),
+            )
+        del space
+    if not queries:
+        return {}
+    col = {s: k for k, s in enumerate(slugs)}
     index = InvertedIndex(seed_rows, n_features)
     del seed_rows  # the index holds them transposed (~50 MB at 10,000 bulletins)
-    scores = theme_scores(
-        query_rows, index, [[col[s] for s in sorted(tagged[problems[i].iri]) if s in col] for i in seeds],
-        profiles, n_features,
-    )
+    scores = theme_scores(query_rows, index, [[col[s] for s in ts if s in col] for ts in seed_themes], profiles, n_features)
     del query_rows, index
     out = {}
     kept = min(CANDIDATES_KEPT, len(slugs))
@@ -938,11 +986,20 @@ class ThemeResult:
 
 
 def tag_problems(g: Graph, ctx: EnrichContext, scheme: Graph | None = None) -> ThemeResult:
-    """The pure part of the pass: what themes the problems of ``g`` get (nothing is added)."""
+    """The pure part of the pass: what themes the problems of ``g`` get (nothing is added).
+    With a reference (``ctx.options["reference"]``) the similarity step uses its statistics;
+    with ``ctx.options["save_reference"]`` the statistics used go to ``ctx.fitted``."""
     themes = load_themes(scheme)
     problems = collect_problems(g, ctx)
     rule = rule_assignments(problems, LabelMatcher(themes))
-    cands = similarity_candidates(problems, themes, rule)
+    ref = reference_of(ctx.options)
+    pinned = ref.themes if ref is not None else None
+    if pinned is not None:
+        now = scheme_digest(list(zip(*_profiles(themes))))
+        if pinned.scheme != now:
+            ctx.issues.append(Issue("W035", "", {"ref": pinned.scheme, "now": now}))
+    fitted = ctx.fitted if ctx.options.get("save_reference") else None
+    cands = similarity_candidates(problems, themes, rule, pinned, fitted)
     return ThemeResult(rule, similarity_assignments(problems, cands), cands)
 
 

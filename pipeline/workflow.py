@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 
 from rdflib import Graph
 
-from . import ingest
+from . import ingest, reference
 from .build import build_graph, iri, subject_index, write_turtle
 from .memstore import count_instances
 from .enrich import EnrichContext, enrich
@@ -343,6 +343,7 @@ class RunReport:
     outputs: dict[str, str] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)  # every file the build wrote, relative to the output folder
     up_to_date: dict | None = None  # nothing rebuilt: the stats.json of the build that made the outputs
+    reference: dict = field(default_factory=dict)  # digests of the reference statistics used / saved
 
     @property
     def issues(self) -> list[Issue]:
@@ -407,6 +408,7 @@ class RunReport:
             "files": files,
             "issues": [i.as_dict() for i in issues],
             "outputs": dict(sorted(self.outputs.items())),
+            **({"reference": dict(sorted(self.reference.items()))} if self.reference else {}),
         }
 
 
@@ -483,8 +485,9 @@ def build_fingerprint(paths: list[Path], cache: DocCache, options: dict, setting
     for p in paths:
         display = ingest.display_path(p)
         h.update(display.encode() + b"\x1f" + (cache.key(p, display) or "unreadable").encode())
-    if options.get("decisions"):
-        h.update(b"decisions\x1f" + _file_digest(Path(options["decisions"])))
+    for name in ("decisions", "reference"):
+        if options.get(name):
+            h.update(name.encode() + b"\x1f" + _file_digest(Path(options[name])))
     h.update(json.dumps({"settings": settings, "options": {k: str(v) for k, v in sorted(options.items())}}, sort_keys=True).encode())
     return h.hexdigest()
 
@@ -521,6 +524,8 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     decisions = [p for p in paths if p.name == DECISIONS_FILE]
     if decisions:
         options.setdefault("decisions", decisions[0])
+    if options.get("reference"):
+        reference.load(options["reference"])  # a bad file stops the build before any work (E016)
     cache = DocCache(out / ".cache" / "docs" if use_cache else None)
     fingerprint = None
     if use_cache:
@@ -547,6 +552,14 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     enrich(graph, ectx, options.get("passes"))  # None: every registered pass
     report.build_issues.extend(ectx.issues)
     report.texts = ectx.texts
+    if options.get("reference"):
+        report.reference["used"] = reference.load(options["reference"]).digest
+    if options.get("save_reference"):
+        fitted = ectx.fitted
+        data = reference.to_bytes(fitted.get("themes"), fitted.get("same_issue", {}),
+                                  {"documents": len(good), "problems": count_instances(graph, XS.Problem)})
+        atomic_write(Path(options["save_reference"]), data)
+        report.reference["saved"] = reference.from_bytes(data).digest
     write_outputs(report, out, html=html, shacl=shacl)
     if fingerprint is not None:
         stamps = _stamps(out, report.written)
