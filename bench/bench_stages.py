@@ -8,7 +8,9 @@ resident memory after it and the peak so far (MiB, as ``bench_scale.py`` prints 
 Machines here are shared and noisy: compare stages within one run, and runs by their shares
 rather than their seconds.
 
-usage: python bench/bench_stages.py CORPUS_DIR [--json]
+With ``--reference FILE`` the passes weigh by a pinned reference (``xunshi build --reference``).
+
+usage: python bench/bench_stages.py CORPUS_DIR [--reference FILE] [--json]
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run_stages(corpus: Path, out: Path) -> list[dict]:
-    """[{"stage", "seconds", "rss_mb", "peak_mb"}] of a build of ``corpus`` (outputs in ``out``)."""
+def run_stages(corpus: Path, out: Path, options: dict | None = None) -> list[dict]:
+    """[{"stage", "seconds", "rss_mb", "peak_mb"}] of a build of ``corpus`` (outputs in ``out``;
+    ``options`` as a build's, e.g. ``{"reference": path}``)."""
     rows: list[dict] = []
     t0 = time.perf_counter()
 
@@ -61,7 +64,7 @@ def run_stages(corpus: Path, out: Path) -> list[dict]:
         mark("ingest + segment + extract")
         good = [s for s in states if s.outcome == "ok"]
         g = link_and_build(good, spill, mark)
-        ctx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good})
+        ctx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good}, options=dict(options or {}))
         load_passes()
         for name in list(ENRICH_PIPELINE):
             PASSES[name](g, ctx)
@@ -86,10 +89,11 @@ def run_stages(corpus: Path, out: Path) -> list[dict]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("corpus", type=Path, help="a folder of bulletins (e.g. one bench/gen_corpus.py wrote)")
+    ap.add_argument("--reference", type=Path, help="weigh the passes by this reference (xunshi build --reference)")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = run_stages(args.corpus, Path(tmp))
+        rows = run_stages(args.corpus, Path(tmp), {"reference": args.reference} if args.reference else None)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0

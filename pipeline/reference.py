@@ -34,7 +34,6 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,7 @@ import numpy as np
 from .errors import XunshiError
 
 FORMAT = "xunshi-reference"
+SAME_ISSUE_SPACES = ("text", "chars", "category", "measures")  # pipeline.sameissue.Scorer's
 VERSION = 1
 _DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -114,7 +114,11 @@ def _arrays(ref_themes: ThemeStats | None, same_issue: dict[str, SpaceStats]) ->
 
 
 def to_bytes(themes: ThemeStats | None, same_issue: dict[str, SpaceStats], meta: dict | None = None) -> bytes:
-    """The reference file's bytes (deterministic: the same statistics, the same bytes)."""
+    """The reference file's bytes (deterministic: the same statistics, the same bytes). Both
+    passes' statistics are required: a build pinned to half a reference would fit the other
+    half on its corpus, and not be what the file promises."""
+    if themes is None or set(same_issue) != set(SAME_ISSUE_SPACES):
+        raise ValueError(f"a reference needs the themes' and the same-issue spaces' statistics {SAME_ISSUE_SPACES}")
     arrays = _arrays(themes, same_issue)
     h = hashlib.sha256()
     for name, arr in sorted(arrays.items()):
@@ -147,14 +151,18 @@ def _bad(path: Path, detail: str) -> XunshiError:
     return XunshiError("E016", str(path), detail=detail)
 
 
-def from_bytes(data: bytes, path: Path = Path("reference")) -> Reference:
-    """Read a reference file's bytes; any inconsistency is an E016 error."""
+PARTS = ("themes", "same_issue")
+
+
+def from_bytes(data: bytes, path: Path = Path("reference"), parts: tuple[str, ...] = PARTS) -> Reference:
+    """Read a reference file's bytes (only the arrays of ``parts``: what a pass needs, the
+    rest never loaded); any inconsistency is an E016 error."""
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         meta = json.loads(z.read("meta.json").decode("utf-8"))
         arrays = {
             n[: -len(".npy")]: np.lib.format.read_array(io.BytesIO(z.read(n)), allow_pickle=False)
-            for n in z.namelist() if n.endswith(".npy")
+            for n in z.namelist() if n.endswith(".npy") and n.split(".", 1)[0] in parts
         }
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as err:
         raise _bad(path, f"不是参考统计文件 (not a reference file): {err}") from None
@@ -162,9 +170,11 @@ def from_bytes(data: bytes, path: Path = Path("reference")) -> Reference:
         raise _bad(path, "不是参考统计文件 (not a reference file)")
     if meta.get("version") != VERSION:
         raise _bad(path, f"版本 {meta.get('version')} 不受支持,请重新生成 (unsupported version {meta.get('version')}: refit it)")
+    if set(meta.get("same_issue_n") or ()) != set(SAME_ISSUE_SPACES) or meta.get("themes_scheme") is None:
+        raise _bad(path, "缺少主题或同题统计 (themes or same-issue statistics missing)")
     try:
         themes = None
-        if "themes.keys" in arrays:
+        if "themes" in parts:
             keys, idf = arrays["themes.keys"], arrays["themes.idf"]
             indptr, indices, data = arrays["themes.seed_indptr"], arrays["themes.seed_indices"], arrays["themes.seed_data"]
             slugs, offsets = arrays["themes.seed_theme_slugs"].tolist(), arrays["themes.seed_theme_offsets"].tolist()
@@ -182,7 +192,7 @@ def from_bytes(data: bytes, path: Path = Path("reference")) -> Reference:
                 tuple(tuple(slugs[a:b]) for a, b in zip(offsets, offsets[1:])), str(meta.get("themes_scheme") or ""),
             )
         same = {}
-        for name, n in (meta.get("same_issue_n") or {}).items():
+        for name, n in (meta.get("same_issue_n") or {}).items() if "same_issue" in parts else ():
             grams, df = arrays[f"same_issue.{name}.grams"], arrays[f"same_issue.{name}.df"]
             if grams.ndim != 1 or len(grams) != len(df) or (len(grams) > 1 and not bool(np.all(grams[1:] > grams[:-1]))):
                 raise ValueError(f"同题统计 {name} 不一致 (inconsistent same-issue statistics)")
@@ -192,27 +202,19 @@ def from_bytes(data: bytes, path: Path = Path("reference")) -> Reference:
     return Reference(themes, same, meta)
 
 
-@lru_cache(maxsize=4)
-def _load(path: str, size: int, mtime_ns: int) -> Reference:
+def load(path: str | Path, parts: tuple[str, ...] = PARTS) -> Reference:
+    """The reference in ``path``: the arrays of ``parts`` only. Read anew each time (not
+    cached): each pass holds its part while it runs and lets it go (tens of MB at 10,000
+    bulletins, which the same-issue pass, a large build's peak, should not carry)."""
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as err:
         raise _bad(p, f"无法读取 (cannot read): {err.strerror or err}") from None
-    return from_bytes(data, p)
+    return from_bytes(data, p, parts)
 
 
-def load(path: str | Path) -> Reference:
-    """The reference in ``path`` (read once while the file is unchanged)."""
-    p = Path(path)
-    try:
-        st = p.stat()
-    except OSError as err:
-        raise _bad(p, f"无法读取 (cannot read): {err.strerror or err}") from None
-    return _load(str(p.resolve()), st.st_size, st.st_mtime_ns)
-
-
-def of(options: dict) -> Reference | None:
-    """The reference a build was given (``options["reference"]``), or None."""
+def of(options: dict, part: str) -> Reference | None:
+    """The ``part`` of the reference a build was given (``options["reference"]``), or None."""
     path = options.get("reference")
-    return load(path) if path else None
+    return load(path, (part,)) if path else None

@@ -72,7 +72,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 from .enrich import EnrichContext, adder, register
 from .hangrams import MadeAsRead, distinct, gram_keys, unpack
 from .records import stable_id
-from .reference import SpaceStats
+from .reference import SAME_ISSUE_SPACES, SpaceStats
 from .reference import of as reference_of
 from .vocab import XR, XS
 
@@ -520,7 +520,7 @@ class Scorer:
     statistics pinned by a reference (:mod:`pipeline.reference`), by space name, instead of
     these items'."""
 
-    SPACES = ("text", "chars", "category", "measures")
+    SPACES = SAME_ISSUE_SPACES
 
     def __init__(self, items: list[Item], params: Params = DEFAULT, reference: dict[str, SpaceStats] | None = None):
         self.params = params
@@ -956,7 +956,7 @@ def add_links(g: Graph, links: list[Link]) -> None:
 def same_issue_pass(g: Graph, ctx: EnrichContext) -> None:
     """Link problems that state the same issue in different bulletins (see module doc)."""
     params = ctx.options.get("same_issue_params", DEFAULT)
-    ref = reference_of(ctx.options)
+    ref = reference_of(ctx.options, "same_issue")
     pinned = ref.same_issue or None if ref is not None else None
     fitted = ctx.fitted if ctx.options.get("save_reference") else None
     # an iterator, so that the list of items is let go once link_problems has sorted it

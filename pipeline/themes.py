@@ -992,7 +992,7 @@ def tag_problems(g: Graph, ctx: EnrichContext, scheme: Graph | None = None) -> T
     themes = load_themes(scheme)
     problems = collect_problems(g, ctx)
     rule = rule_assignments(problems, LabelMatcher(themes))
-    ref = reference_of(ctx.options)
+    ref = reference_of(ctx.options, "themes")
     pinned = ref.themes if ref is not None else None
     if pinned is not None:
         now = scheme_digest(list(zip(*_profiles(themes))))

@@ -553,8 +553,9 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     report.build_issues.extend(ectx.issues)
     report.texts = ectx.texts
     if options.get("reference"):
-        report.reference["used"] = reference.load(options["reference"]).digest
+        report.reference["used"] = reference.load(options["reference"], ()).digest
     if options.get("save_reference"):
+        # what the passes fitted: both are in every build's pipeline (enrich's default)
         fitted = ectx.fitted
         data = reference.to_bytes(fitted.get("themes"), fitted.get("same_issue", {}),
                                   {"documents": len(good), "problems": count_instances(graph, XS.Problem)})

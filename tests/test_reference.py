@@ -95,7 +95,10 @@ def _rezip(data: bytes, meta_edit) -> bytes:
         (lambda b: b[: len(b) // 2], "not a reference file"),
         (lambda b: _rezip(b, lambda m: {**m, "version": 9}), "unsupported version 9"),
         (lambda b: _rezip(b, lambda m: {**m, "format": "something-else"}), "not a reference file"),
-        (lambda b: _rezip(b, lambda m: {**m, "same_issue_n": {**m["same_issue_n"], "extra": 3}}), "same_issue.extra.grams"),
+        (lambda b: _rezip(b, lambda m: {**m, "same_issue_n": {**m["same_issue_n"], "extra": 3}}), "statistics missing"),
+        (lambda b: _rezip(b, lambda m: {**m, "same_issue_n": {k: v for k, v in m["same_issue_n"].items() if k != "chars"}}),
+         "statistics missing"),
+        (lambda b: _rezip(b, lambda m: {**m, "themes_scheme": None}), "statistics missing"),
     ],
 )
 def test_a_bad_reference_is_a_coded_error_before_any_work(sample_ref, tmp_path, mangle, detail):
@@ -118,6 +121,11 @@ def test_inconsistent_arrays_are_refused(sample_ref):
     broken = reference.ThemeStats(t.keys[::-1].copy(), t.idf, t.seed_indptr, t.seed_indices, t.seed_data, t.seed_themes, t.scheme)
     with pytest.raises(XunshiError, match="inconsistent themes statistics"):
         reference.from_bytes(reference.to_bytes(broken, r.same_issue))
+    # half a reference is none: a pinned build would fit the other half on its corpus
+    with pytest.raises(ValueError, match="needs the themes"):
+        reference.to_bytes(None, r.same_issue)
+    with pytest.raises(ValueError, match="needs the themes"):
+        reference.to_bytes(t, {k: v for k, v in r.same_issue.items() if k != "category"})
 
 
 def test_cli_saves_and_uses_a_reference(tmp_path):
