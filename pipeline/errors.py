@@ -220,6 +220,12 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         " (the reference was fitted with another theme scheme)",
         "修改 ontology/themes.ttl 后请重新生成参考统计 / refit the reference after changing the themes",
     ),
+    "W036": (
+        Severity.WARNING,
+        "参考统计拟合于 {ref} 个问题,当前语料有 {now} 个 (超过 {factor} 倍): 新词按未见过的最稀有词计权"
+        " (the corpus has grown well past the reference it is pinned to)",
+        "用 --save-reference 重新拟合(此后的得分会随之变化) / refit with --save-reference (scores will move once)",
+    ),
     # enrich: earlier rounds
     "W040": (
         Severity.WARNING,

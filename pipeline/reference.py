@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import XunshiError
+from .errors import Issue, XunshiError
 
 FORMAT = "xunshi-reference"
 SAME_ISSUE_SPACES = ("text", "chars", "category", "measures")  # pipeline.sameissue.Scorer's
@@ -85,6 +85,17 @@ class Reference:
     @property
     def digest(self) -> str:
         return self.meta.get("digest", "")
+
+
+GROWTH_WARNING = 1.5  # a corpus with more problems than this times the reference's: W036
+
+
+def stale(ref: Reference, problems: int) -> Issue | None:
+    """W036 when a corpus of ``problems`` has outgrown the reference it is pinned to."""
+    fitted = int(ref.meta.get("problems") or 0)
+    if fitted and problems > GROWTH_WARNING * fitted:
+        return Issue("W036", "", {"ref": fitted, "now": problems, "factor": GROWTH_WARNING})
+    return None
 
 
 def scheme_digest(slugs_and_profiles: list[tuple[str, str]]) -> str:

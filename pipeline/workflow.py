@@ -553,7 +553,11 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     report.build_issues.extend(ectx.issues)
     report.texts = ectx.texts
     if options.get("reference"):
-        report.reference["used"] = reference.load(options["reference"], ()).digest
+        ref = reference.load(options["reference"], ())
+        report.reference["used"] = ref.digest
+        grown = reference.stale(ref, count_instances(graph, XS.Problem))
+        if grown is not None:
+            report.build_issues.append(grown)
     if options.get("save_reference"):
         # what the passes fitted: both are in every build's pipeline (enrich's default)
         fitted = ectx.fitted

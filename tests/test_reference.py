@@ -198,6 +198,7 @@ def arrivals(tmp_path_factory):
         "new_pinned": _build([grown], tmp / "new-pinned", reference=ref).graph,
         "new_fitted": _build([grown], tmp / "new-fitted").graph,
         "ref": ref,
+        "grown": grown,
     }
 
 
@@ -263,3 +264,18 @@ def test_bench_delta_counts_what_an_arrival_changes(tmp_path):
     # what may go: a round node, when the arrival joins its inspections to a round named anew
     assert removed == len(base.keys() - grown.keys()) and {bench.kind(k) for k in base.keys() - grown.keys()} <= {"round"}
     assert changed == sum(k in grown and base[k] != grown[k] for k in base) < 30
+
+
+def test_a_corpus_that_outgrew_its_reference_is_warned(sample_ref, arrivals, tmp_path):
+    _, ref, _, pinned = sample_ref
+    r = reference.load(ref)
+    assert r.meta["problems"] == 141
+    assert reference.stale(r, 211) is None  # 1.5 × 141 = 211.5
+    issue = reference.stale(r, 212)
+    assert issue.code == "W036" and "141" in issue.message and "212" in issue.message
+    assert not [i for i in pinned.build_issues if i.code == "W036"]
+    # the synthetic corpus (over 600 problems) pinned to the sample's reference (141)
+    report = _build([arrivals["grown"]], tmp_path / "out", reference=ref)
+    assert [i.detail for i in report.build_issues if i.code == "W036"] == [
+        {"ref": 141, "now": report.as_dict()["counts"]["problems"], "factor": 1.5}
+    ]
