@@ -204,9 +204,11 @@ RE_TARGET_STATIONED = re.compile(
     r"进驻(?P<unit>[^,,。;]{2,40}?)(?:[((]以下简称(?P<alias>[^))]{1,12})[))](?P<rest>)?)?"
     r"(?:进行了|开展了|开展|进行|实施了|实施)(?:为期[^,,。;]{1,12}?的)?" + _KIND
 )
-RE_FEEDBACK = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日[,,]?[^。]{0,30}?向(?P<to>[^。,,]{2,30}?)反馈")
+# how the feedback was given, between the unit and 反馈 (向…党组集中反馈, 向…正式反馈了): not the unit's name
+_FEEDBACK_MANNER = r"(?:集中|正式|书面|当面|分别)?(?:进行了|进行|作了)?"
+RE_FEEDBACK = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日[,,]?[^。]{0,30}?向(?P<to>[^。,,]{2,30}?)" + _FEEDBACK_MANNER + "反馈")
 RE_DATE_ANY = re.compile(r"(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
-RE_FEEDBACK_TO = re.compile(r"向(?P<to>[^。,,]{2,30}?)(?:集中)?(?:进行了|进行|作了)?$")
+RE_FEEDBACK_TO = re.compile(r"向(?P<to>[^。,,]{2,30}?)" + _FEEDBACK_MANNER + "$")
 
 LEVELS = (("中央", "中央"), ("省委", "省"), ("省纪委", "省"), ("市委", "市"), ("州委", "市"), ("区委", "区县"), ("县委", "区县"), ("旗委", "区县"))
 _VAGUE_START = {"初": 1, "上旬": 1, "中": 11, "中旬": 11, "下旬": 21, "底": 21, "末": 21, "份": 1, None: 1}

@@ -61,6 +61,25 @@ def test_figures_and_units():
     assert [(s.text, s.label_) for s in doc.spans["units"]] == [("某国企子公司", "anonymised"), ("个别街道", "anonymised")]
 
 
+def test_a_named_unit_never_starts_with_an_anonymising_word():
+    """某国企子公司基本账户未纳入集团 is not a company called so: the anonymised unit is 某国企子公司
+    (a generated bulletin's wording; the sample's longer one was out of the pattern's reach)."""
+    doc = build_nlp()("国有企业层级多、下属公司多,某国企子公司基本账户未纳入集团监管,湘江发展集团有限公司未落实。")
+    assert [(s.text, s.label_) for s in doc.spans["units"]] == [("某国企子公司", "anonymised"), ("湘江发展集团", "named")]
+
+
+def test_how_the_feedback_was_given_is_not_part_of_the_unit():
+    from pipeline.extract import RE_FEEDBACK, RE_FEEDBACK_TO
+
+    for text, unit in [
+        ("2020年7月9日，县委第五巡察组向樾洲县工业和信息化局党组集中反馈了巡察意见。", "樾洲县工业和信息化局党组"),
+        ("2023年7月24日,省委第十四巡视组向湘江新区党工委反馈了巡视意见。", "湘江新区党工委"),
+        ("2021年3月2日,市委巡察组向某某局党委正式进行了反馈。", "某某局党委"),
+    ]:
+        assert RE_FEEDBACK.search(text).group("to") == unit
+    assert RE_FEEDBACK_TO.search("县委第三巡察组向蘅阳县财政局党组集中").group("to") == "蘅阳县财政局党组"
+
+
 def test_sample_inspections(sample_doc, sample_bulletins):
     kinds = []
     for b in sample_bulletins:
