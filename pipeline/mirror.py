@@ -7,6 +7,7 @@ RDFLib's ``rdflib/extras/external_graph_libs.py``).
 from __future__ import annotations
 
 import csv
+import hashlib
 import heapq
 import io
 import re
@@ -200,6 +201,16 @@ def _xml_attr(v: str) -> str:
 
 
 _EDGE_KEY = "e0"
+_KEY_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]*")
+
+
+def key_id(name: str) -> str:
+    """A node attribute's GraphML key id: the attribute's own name when it is a valid id
+    (``label``, ``xs:text``), else ``k`` and a digest of it — never a number given in order
+    of appearance, so that a node's markup does not depend on the other nodes of the graph."""
+    if _KEY_ID.fullmatch(name) and name != _EDGE_KEY:
+        return name
+    return "k" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
 
 
 def write_graphml_to(fh, g: Graph, index: Mapping | None = None) -> None:
@@ -208,7 +219,8 @@ def write_graphml_to(fh, g: Graph, index: Mapping | None = None) -> None:
     ``networkx.read_graphml`` reads back exactly :func:`to_networkx`'s graph. Nodes come in
     IRI order, then the edges by source node. The attribute keys, which GraphML wants first,
     are only known once every node is seen: nodes and edges are spooled to temporary files
-    and copied in after the keys. XML 1.0 cannot carry control characters, which source
+    and copied in after the keys (sorted by name; each key's id is its name,
+    :func:`key_id`). XML 1.0 cannot carry control characters, which source
     texts sometimes hold (W003): they are dropped here, in this derived output only.
     ``index``: :func:`subject_index` of ``g``."""
     keys: dict[str, str] = {}
@@ -219,7 +231,7 @@ def write_graphml_to(fh, g: Graph, index: Mapping | None = None) -> None:
         for name, attrs, out in _mirror_nodes(g, index):
             for k in attrs:
                 if k not in keys:
-                    keys[k] = f"d{len(keys)}"
+                    keys[k] = key_id(k)
             data = "".join(f'\n  <data key="{keys[k]}">{_xml_text(v)}</data>' for k, v in attrs.items())
             na = _xml_attr(name)
             nodes_out.append(f'<node id="{na}">{data}\n</node>\n')
@@ -236,7 +248,7 @@ def write_graphml_to(fh, g: Graph, index: Mapping | None = None) -> None:
         node_fh.write("".join(nodes_out).encode("utf-8"))
         edge_fh.write("".join(edges_out).encode("utf-8"))
         head = [_GRAPHML_HEAD]
-        for k, kid in keys.items():
+        for k, kid in sorted(keys.items()):
             head.append(f'<key id="{kid}" for="node" attr.name="{k.translate(_XML_ATTR)}" attr.type="string"/>\n')
         head.append(f'<key id="{_EDGE_KEY}" for="edge" attr.name="predicate" attr.type="string"/>\n')
         head.append('<graph edgedefault="directed">\n')

@@ -227,6 +227,41 @@ def test_direct_graphml_escapes_markup_and_drops_control_characters():
     assert ours.nodes["xr:problem-a"]["xs:text"] == 'A&B <x> "q" \'s\'\r\nline\ttabctl  '
 
 
+def test_graphml_keys_are_named_not_numbered_in_order():
+    """A node's markup is the same whatever other nodes the graph holds: its attributes'
+    key ids are their names (or a digest when a name is not a valid id), not numbers given
+    in order of appearance, which one node sorting early with a new attribute shifted."""
+    import re
+
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDF, RDFS
+
+    from pipeline.mirror import key_id, write_graphml
+    from pipeline.vocab import XR
+
+    assert [key_id(k) for k in ("label", "xs:text", "evidenceCount")] == ["label", "xs:text", "evidenceCount"]
+    odd = key_id("<http://example.org/p?x=1>")
+    assert re.fullmatch(r"k[0-9a-f]{12}", odd) and odd == key_id("<http://example.org/p?x=1>") != key_id("<http://example.org/q>")
+    assert key_id("e0") != "e0"  # the edges' key
+    g = Graph()
+    b = XR["problem-b"]
+    g.add((b, RDF.type, XS.Problem))
+    g.add((b, XS.text, Literal("乙", lang="zh")))
+    alone = write_graphml(g).decode()
+    g.add((XR["problem-a"], RDF.type, XS.Problem))  # sorts first, brings an attribute b lacks
+    g.add((XR["problem-a"], RDFS.comment, Literal("甲")))
+    g.add((XR["problem-a"], URIRef("http://example.org/p?x=1"), Literal("x")))
+    both = write_graphml(g).decode()
+    node_b = re.compile(r'<node id="xr:problem-b">.*?</node>', re.S)
+    assert node_b.search(alone).group() == node_b.search(both).group()
+    keys = re.findall(r'<key id="([^"]+)" for="node" attr.name="([^"]+)"', both)
+    assert keys == sorted(keys, key=lambda k: k[1]) and ("rdfs:comment", "rdfs:comment") in keys
+    iri_key = key_id("http://example.org/p?x=1")  # a predicate without a prefix: its IRI, not an id
+    assert iri_key.startswith("k") and (iri_key, "http://example.org/p?x=1") in keys
+    ours, theirs = _read_both(g)
+    _same(ours, theirs)
+
+
 def test_records_are_spilled_to_disk_unless_kept(tmp_path):
     """A build moves each file's extracted records to disk as soon as they are extracted
     (memory), keeps what the link stage reads until the graph is built and still reports
