@@ -32,7 +32,7 @@ from pipeline.build import iri, subject_index, write_turtle  # noqa: E402
 from pipeline.enrich import ENRICH_PIPELINE, PASSES, EnrichContext, load_passes  # noqa: E402
 from pipeline.mirror import write_graphml_to, write_problems_csv  # noqa: E402
 from pipeline.validate import check_evidence  # noqa: E402
-from pipeline.workflow import RecordSpill, gc_paused, link_and_build, process_all  # noqa: E402
+from pipeline.workflow import ANALYST_FILES, RecordSpill, gc_paused, link_and_build, process_all  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -59,7 +59,7 @@ def run_stages(corpus: Path, out: Path, options: dict | None = None) -> list[dic
         t0 = time.perf_counter()
 
     with gc_paused(), RecordSpill() as spill:  # as a build does: records on disk until the graph reads them
-        paths = [p for p in ingest.discover([corpus]) if p.name != "decisions.tsv"]
+        paths = [p for p in ingest.discover([corpus]) if p.name not in ANALYST_FILES]
         states = process_all(paths, {"max_bytes": 200_000_000}, spill=spill)
         mark("ingest + segment + extract")
         good = [s for s in states if s.outcome == "ok"]

@@ -65,8 +65,9 @@ def cmd_build(args) -> int:
         shacl=not args.no_shacl,
         max_bytes=args.max_bytes,
         progress=progress,
-        options={k: Path(v) for k, v in (("decisions", args.decisions), ("reference", args.reference),
-                                        ("save_reference", args.save_reference)) if v},
+        options={**{k: Path(v) for k, v in (("decisions", args.decisions), ("reference", args.reference),
+                                           ("save_reference", args.save_reference)) if v},
+                 **({"refit": True} if args.refit else {})},
         workers=args.workers,
         use_cache=not args.no_cache,
         skip_unchanged=not (args.force or args.store or args.save_reference),
@@ -244,8 +245,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--max-bytes", type=int, default=200_000_000, help="skip files larger than this (E007)")
     b.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
     b.add_argument("--decisions", help="analysts' decisions file (default: decisions.tsv among the inputs)")
-    b.add_argument("--reference", help="pin the themes' and same-issue statistics to this reference file (see --save-reference)")
+    b.add_argument("--reference", help="pin the themes' and same-issue statistics to this reference file "
+                   "(default: reference.npz among the inputs)")
     b.add_argument("--save-reference", help="write the statistics this build used to this file (a reference for later builds)")
+    b.add_argument("--refit", action="store_true", help="fit the statistics on the corpus, ignoring a reference.npz among the inputs")
     b.add_argument("--store", help="also write an on-disk Oxigraph store (one named graph per document) to this folder")
     b.add_argument("-j", "--workers", type=int, default=1, help="processes for ingest, segment and extract (same output)")
     b.add_argument("--no-cache", action="store_true", help="reprocess every file (ignore OUT/.cache)")

@@ -27,7 +27,7 @@ from . import ingest, reference
 from .build import build_graph, iri, subject_index, write_turtle
 from .memstore import count_instances
 from .enrich import EnrichContext, enrich
-from .errors import Issue, Severity, XunshiError
+from .errors import Issue, Severity, UsageError, XunshiError
 from .extract import default_nlp, extract
 from .fsio import Staged, atomic_write
 from .link import link
@@ -184,6 +184,10 @@ def stage_extract(st: DocState, ctx: dict) -> DocState:
 
 
 DECISIONS_FILE = "decisions.tsv"
+REFERENCE_FILE = "reference.npz"
+# files among the inputs that the build reads as what they are, not as bulletins: name -> the
+# option they set (and their outcome in the run report)
+ANALYST_FILES = {DECISIONS_FILE: "decisions", REFERENCE_FILE: "reference"}
 
 STAGES: dict[str, Callable[[DocState, dict], DocState]] = {
     "ingest": stage_ingest,
@@ -395,8 +399,8 @@ class RunReport:
         issues = self.issues
         return {
             "files_seen": len(self.files),
-            "files_ok": sum(f.outcome in ("ok", "decisions") for f in self.files),
-            "files_skipped": sum(f.outcome not in ("ok", "decisions") for f in self.files),
+            "files_ok": sum(f.outcome in ("ok", *ANALYST_FILES.values()) for f in self.files),
+            "files_skipped": sum(f.outcome not in ("ok", *ANALYST_FILES.values()) for f in self.files),
             "outcomes": dict(sorted(Counter(f.outcome for f in self.files).items())),
             "counts": self.counts(),
             "problems_by_status": self.by_status(),
@@ -443,7 +447,9 @@ def run_build(
     """Build the knowledge graph of every file under ``inputs`` into ``out_dir``.
 
     A file named ``decisions.tsv`` among the inputs (or ``options["decisions"]``) is the
-    analysts' decisions file: applied after the automatic passes, not read as a bulletin.
+    analysts' decisions file: applied after the automatic passes, not read as a bulletin. A
+    ``reference.npz`` among them (or ``options["reference"]``) pins the passes' statistics
+    (:mod:`pipeline.reference`) unless ``options["refit"]``.
     Each file's extracted records are released once the graph holds them (the report keeps
     their counts) unless ``keep_records``.
 
@@ -521,9 +527,12 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     options = dict(options or {})
     ctx: dict = {"max_bytes": max_bytes}
     paths = ingest.discover(list(inputs))
-    decisions = [p for p in paths if p.name == DECISIONS_FILE]
-    if decisions:
-        options.setdefault("decisions", decisions[0])
+    for name, key in ANALYST_FILES.items():
+        found = [p for p in paths if p.name == name]
+        if found and not (key == "reference" and options.get("refit")):
+            options.setdefault(key, found[0])
+    if options.get("refit") and options.get("reference"):
+        raise UsageError("--refit 与 --reference 不能同时使用 (--refit fits the statistics anew: give no --reference)")
     if options.get("reference"):
         reference.load(options["reference"])  # a bad file stops the build before any work (E016)
     cache = DocCache(out / ".cache" / "docs" if use_cache else None)
@@ -535,9 +544,9 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
             return RunReport([], up_to_date=stored, outputs=dict(stored.get("outputs", {})))
     spill = None if keep_records else RecordSpill()
     try:
-        docs = process_all([p for p in paths if p.name != DECISIONS_FILE], ctx, workers, cache, progress, spill)
+        docs = process_all([p for p in paths if p.name not in ANALYST_FILES], ctx, workers, cache, progress, spill)
         by_path = {st.path: st for st in docs}
-        states = [by_path.get(p) or DocState(p, ingest.display_path(p), outcome="decisions") for p in paths]
+        states = [by_path.get(p) or DocState(p, ingest.display_path(p), outcome=ANALYST_FILES[p.name]) for p in paths]
         cache.prune()
         good = [s for s in states if s.outcome == "ok"]
         graph = link_and_build(good, spill)

@@ -279,3 +279,31 @@ def test_a_corpus_that_outgrew_its_reference_is_warned(sample_ref, arrivals, tmp
     assert [i.detail for i in report.build_issues if i.code == "W036"] == [
         {"ref": 141, "now": report.as_dict()["counts"]["problems"], "factor": 1.5}
     ]
+
+
+def test_a_reference_among_the_inputs_is_used_unless_refit(sample_ref, tmp_path):
+    """reference.npz beside the bulletins pins the build, as decisions.tsv is applied: the
+    statistics live with the corpus, so a clean build of the folder is the pinned one."""
+    from pipeline.errors import UsageError
+
+    tmp, ref, _, pinned = sample_ref
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SAMPLE, folder / SAMPLE.name)
+    shutil.copy(ref, folder / "reference.npz")
+    report = _build([folder], tmp_path / "auto")
+    assert report.reference == {"used": reference.load(ref).digest}
+    outcomes = {Path(f["path"]).name: f["outcome"] for f in report.as_dict()["files"]}
+    assert outcomes == {SAMPLE.name: "ok", "reference.npz": "reference"}
+    assert report.as_dict()["files_ok"] == 2 and report.as_dict()["files_skipped"] == 0
+    from pipeline.ingest import display_path
+
+    def ttl(out: Path, path: Path) -> bytes:  # the source file's path (dcterms:source) set aside
+        return (out / "xunshi.ttl").read_bytes().replace(display_path(path).encode(), b"SOURCE")
+
+    assert ttl(tmp_path / "auto", folder / SAMPLE.name) == ttl(tmp / "pinned", SAMPLE)
+    refit = _build([folder], tmp_path / "refit", refit=True, save_reference=tmp_path / "new.npz")
+    assert refit.reference == {"saved": reference.load(tmp_path / "new.npz").digest}
+    assert ttl(tmp_path / "refit", folder / SAMPLE.name) == ttl(tmp / "fit", SAMPLE)
+    with pytest.raises(UsageError, match="--refit"):
+        _build([folder], tmp_path / "both", refit=True, reference=ref)
