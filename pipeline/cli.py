@@ -44,6 +44,23 @@ class Progress:
             print(f"[{st.outcome}] {st.display}: {st.n_bulletins} 份通报 (bulletins), "
                   f"{st.n_problems} 个问题 (problems)", file=self.stream)
 
+    STAGES = {
+        "link": "关联实体 (link)", "graph": "构建图谱 (graph)", "rounds": "此前轮次 (earlier rounds)",
+        "round_groups": "轮次分组 (round groups)", "themes": "主题 (themes)", "same_issue": "同题链接 (same-issue links)",
+        "decisions": "分析决定 (decisions)", "turtle": "写出 Turtle", "graphml": "写出 GraphML", "csv": "写出 CSV",
+        "evidence": "核对原文出处 (evidence check)", "shacl": "SHACL 校验 (validation)", "html": "HTML 视图 (view)",
+    }
+
+    def stage(self, name: str) -> None:
+        """A corpus stage starts: most of a large build's time comes after the last file."""
+        label = self.STAGES.get(name, name)
+        took = self.time() - self.start
+        if self.tty:
+            print(f"\r\033[K{self.files} 个文件 (files), {self.bulletins} 份通报, {self.problems} 个问题 — "
+                  f"正在 (now): {label}, 已用 {took:.0f} 秒", file=self.stream, end="", flush=True)
+        else:
+            print(f"[阶段 stage] {label} (已用 {took:.1f} 秒 / elapsed)", file=self.stream, flush=True)
+
     def done(self) -> None:
         if self.tty:
             print(file=self.stream)
@@ -71,6 +88,7 @@ def cmd_build(args) -> int:
         workers=args.workers,
         use_cache=not args.no_cache,
         skip_unchanged=not (args.force or args.store or args.save_reference),
+        stage=progress.stage if progress else None,
     )
     if progress:
         progress.done()

@@ -111,8 +111,12 @@ def load_passes() -> None:
                 raise
 
 
-def enrich(g: Graph, ctx: EnrichContext, names: list[str] | None = None) -> Graph:
+def enrich(g: Graph, ctx: EnrichContext, names: list[str] | None = None, started: Callable[[str], None] | None = None) -> Graph:
+    """Run the passes ``names`` (default: every registered one, in order) over ``g``;
+    ``started(name)`` is called as each begins (a build's progress)."""
     load_passes()
     for name in names if names is not None else list(ENRICH_PIPELINE):
+        if started:
+            started(name)
         PASSES[name](g, ctx)
     return g

@@ -443,6 +443,7 @@ def run_build(
     use_cache: bool = True,
     keep_records: bool = False,
     skip_unchanged: bool = False,
+    stage: Callable[[str], None] | None = None,
 ) -> RunReport:
     """Build the knowledge graph of every file under ``inputs`` into ``out_dir``.
 
@@ -458,11 +459,16 @@ def run_build(
     ``OUT/.cache/build.json``. ``skip_unchanged``: when the fingerprint is the same and
     every output is still as written, nothing is rebuilt; the report then has no graph and
     ``up_to_date`` holds the stats of the build that made the outputs.
+
+    ``progress(state)`` is called as each file is through the per-document stages,
+    ``stage(name)`` as each corpus stage starts (``link``, ``graph``, each pass by name,
+    ``turtle``, ``graphml``, ``csv``, ``evidence``, ``shacl``, ``html``): the corpus stages
+    are most of a large build's time.
     """
     with gc_paused():
         return _run_build(inputs, out_dir, html=html, shacl=shacl, max_bytes=max_bytes, progress=progress,
                           options=options, workers=workers, use_cache=use_cache, keep_records=keep_records,
-                          skip_unchanged=skip_unchanged)
+                          skip_unchanged=skip_unchanged, stage=stage or (lambda name: None))
 
 
 BUILD_STATE = Path(".cache") / "build.json"
@@ -522,7 +528,7 @@ def _unchanged(out: Path, fingerprint: str) -> dict | None:
 
 
 def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, workers, use_cache, keep_records,
-               skip_unchanged) -> RunReport:
+               skip_unchanged, stage) -> RunReport:
     out = Path(out_dir)
     options = dict(options or {})
     ctx: dict = {"max_bytes": max_bytes}
@@ -549,7 +555,8 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
         states = [by_path.get(p) or DocState(p, ingest.display_path(p), outcome=ANALYST_FILES[p.name]) for p in paths]
         cache.prune()
         good = [s for s in states if s.outcome == "ok"]
-        graph = link_and_build(good, spill)
+        stage("link")
+        graph = link_and_build(good, spill, lambda done: stage("graph") if done == "link" else None)
     finally:
         if spill is not None:
             spill.close()
@@ -558,7 +565,7 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     report = RunReport(states, graph)
     report.cache = {"hits": cache.hits, "misses": cache.misses}
     ectx = EnrichContext({str(iri(s.source.id)): s.source.text for s in good}, options=options)
-    enrich(graph, ectx, options.get("passes"))  # None: every registered pass
+    enrich(graph, ectx, options.get("passes"), stage)  # None: every registered pass
     report.build_issues.extend(ectx.issues)
     report.texts = ectx.texts
     if options.get("reference"):
@@ -574,7 +581,7 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
                                   {"documents": len(good), "problems": count_instances(graph, XS.Problem)})
         atomic_write(Path(options["save_reference"]), data)
         report.reference["saved"] = reference.from_bytes(data).digest
-    write_outputs(report, out, html=html, shacl=shacl)
+    write_outputs(report, out, html=html, shacl=shacl, stage=stage)
     if fingerprint is not None:
         stamps = _stamps(out, report.written)
         if stamps is not None:
@@ -583,10 +590,11 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     return report
 
 
-def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: bool = True) -> None:
+def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: bool = True,
+                  stage: Callable[[str], None] | None = None) -> None:
     staged = Staged(out)
     try:
-        _write_outputs(report, staged, html=html, shacl=shacl)
+        _write_outputs(report, staged, html=html, shacl=shacl, stage=stage or (lambda name: None))
         report.written = sorted([*staged.files, "stats.json"])
         staged.commit()
     finally:
@@ -595,21 +603,25 @@ def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: boo
     atomic_write(out / "stats.json", stats.encode("utf-8"))
 
 
-def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool) -> None:
+def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool, stage: Callable[[str], None]) -> None:
     from .mirror import write_graphml_to, write_problems_csv
 
     out = staged.out
     g = report.graph
+    stage("turtle")
     index = subject_index(g)  # what the Turtle and the GraphML walk (the store's own index)
     staged.write("xunshi.ttl", lambda fh: write_turtle(fh, g, index))
     for st in report.files:
         if st.outcome == "ok" and st.source.needs_text_file:
             staged.put(st.source.text_file_name, st.source.text.encode("utf-8"))
+    stage("graphml")
     staged.write("xunshi.graphml", lambda fh: write_graphml_to(fh, g, index))
     index = None  # let go (the writers above have run)
+    stage("csv")
     staged.write("problems.csv", lambda fh: write_problems_csv(fh, g))
     from .validate import check_evidence
 
+    stage("evidence")
     bad = check_evidence(g, report.texts)
     report.evidence = {"spans": count_instances(g, XS.Span), "not_round_tripping": len(bad)}
     if bad:
@@ -617,6 +629,7 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
     if shacl:
         from .validate import validate_graph
 
+        stage("shacl")
         res = validate_graph(g)
         report.shacl = {"conforms": res.conforms, "violations": res.violations, "report": "shacl-report.ttl"}
         if not res.conforms:
@@ -625,6 +638,7 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
     if html:
         from .view import write_html
 
+        stage("html")
         tmp_html = Path(tempfile.mkdtemp()) / "xunshi.html"
         write_html(g, tmp_html)
         staged.put("xunshi.html", tmp_html.read_bytes())

@@ -111,3 +111,47 @@ def test_an_unchanged_build_is_not_redone(tmp_path, capsys):
         fh.write("\n")  # an input changed
     assert "已是最新" not in build("--max-bytes", "100000000")
     assert "已是最新" in build("--max-bytes", "100000000")
+
+
+class _Stream:
+    """A text stream that says whether it is a terminal."""
+
+    def __init__(self, tty: bool):
+        import io
+
+        self.buf, self.tty = io.StringIO(), tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, s: str) -> int:
+        return self.buf.write(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_names_the_corpus_stages_after_the_files(tmp_path):
+    """Files, bulletins and rate while files are read; then each corpus stage as it starts
+    (most of a large build's time): one line each in a log, one rewritten line on a terminal."""
+    from pipeline.cli import Progress
+    from pipeline.workflow import run_build
+
+    seen = {}
+    for tty in (False, True):
+        stream = _Stream(tty)
+        progress = Progress(stream)
+        run_build([ROOT / "corpus"], tmp_path / f"out-{tty}", html=False, shacl=False, use_cache=False,
+                  progress=progress, stage=progress.stage)
+        progress.done()
+        seen[tty] = stream.buf.getvalue()
+    log = seen[False].splitlines()
+    assert log[0] == "[ok] corpus/xiangjiang-2023-12-22.txt: 5 份通报 (bulletins), 141 个问题 (problems)"
+    stages = [line.split("] ", 1)[1].rsplit(" (已用", 1)[0] for line in log[1:]]
+    assert stages == ["关联实体 (link)", "构建图谱 (graph)", "此前轮次 (earlier rounds)", "轮次分组 (round groups)",
+                      "主题 (themes)", "同题链接 (same-issue links)", "分析决定 (decisions)", "写出 Turtle", "写出 GraphML",
+                      "写出 CSV", "核对原文出处 (evidence check)"]
+    term = seen[True]
+    assert "\n" not in term[:-1] and term.endswith("\n") and term.count("\r\033[K") == 1 + len(stages)
+    assert "1 个文件 (files), 5 份通报, 141 个问题 — 正在 (now): 核对原文出处 (evidence check)" in term.rsplit("\r\033[K", 1)[1]
+    assert "文件/秒" in term
