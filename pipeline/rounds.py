@@ -471,8 +471,15 @@ class Resolver:
         node = XR[stable_id("inspection", "earlier", *key)]
         er = self.new.setdefault(node, EarlierRound(node))
         er.labels.add(label)
-        er.year, er.body, er.kind, er.unit = m.year, m.body, m.kind, unit
-        er.month = f"{int(m.year):04d}-{int(m.month):02d}" if m.month else ""
+        # the mentions of one node agree on these up to NFKC (the key): the smallest printed
+        # form is kept, and the unit once any mention names it (a mention naming none shares
+        # the node when its family is that unit) — whatever order the mentions come in
+        month = f"{int(m.year):04d}-{int(m.month):02d}" if m.month else ""
+        for name, value in (("year", m.year), ("body", m.body), ("kind", m.kind), ("month", month)):
+            if value and (not getattr(er, name) or value < getattr(er, name)):
+                setattr(er, name, value)
+        if unit is not None:
+            er.unit = unit
         if m.round:
             er.rounds.add(m.round)
         if m.team:
