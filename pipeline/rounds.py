@@ -175,16 +175,23 @@ def _mention(m: re.Match, p: RoundPattern) -> RoundMention:
     )
 
 
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 def find_rounds(text: str) -> list[RoundMention]:
     """Earlier rounds named in ``text`` (a problem or a category label), in text order, no
     two overlapping (the longer hit wins). ``本轮巡视`` and undated mentions without 上轮 or a
-    numbered round are not earlier rounds and are not returned."""
+    numbered round are not earlier rounds and are not returned. Full-width digits
+    (２０１９年省委巡视) are read as digits (the year comes out as 2019; ``exact`` and the
+    offsets stay the printed text's)."""
+    folded = text.translate(_FULLWIDTH_DIGITS)  # one character for one: offsets unchanged
     hits = []
     for p in round_rules().patterns:
-        for m in p.regex.finditer(text):
-            if p.not_after is not None and p.not_after.search(text[: m.start()]):
+        for m in p.regex.finditer(folded):
+            if p.not_after is not None and p.not_after.search(folded[: m.start()]):
                 continue
-            hits.append(_mention(m, p))
+            hit = _mention(m, p)
+            hits.append(hit if folded is text else replace(hit, exact=text[hit.start : hit.end]))
     hits.sort(key=lambda h: (h.start, -(h.end - h.start), h.rule))
     kept: list[RoundMention] = []
     for h in hits:

@@ -439,3 +439,14 @@ def test_an_earlier_round_node_does_not_depend_on_the_order_of_its_mentions():
         nodes.append(r.new[got.pop()])
     assert nodes[0] == nodes[1]
     assert (nodes[0].unit, nodes[0].year, nodes[0].body, nodes[0].kind) == (u, "2019", "县委", "巡察")
+
+
+def test_full_width_digits_are_read_as_digits():
+    """２０１９年县委巡察 (full-width, as some sites print dates) is the 2019 round; the mention
+    keeps its printed text and offsets."""
+    text = "此前２０２１年９月岳麓区委第一轮巡察指出的问题仍然存在，2019年县委巡察也曾指出。"
+    got = [(m.year, m.month, m.body, m.kind, m.round, m.exact, text[m.start : m.end]) for m in find_rounds(text)]
+    assert got == [
+        ("2021", "9", "岳麓区委", "巡察", "第一轮", "２０２１年９月岳麓区委第一轮巡察", "２０２１年９月岳麓区委第一轮巡察"),
+        ("2019", "", "县委", "巡察", "", "2019年县委巡察", "2019年县委巡察"),
+    ]
