@@ -32,6 +32,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import pickle
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +87,26 @@ class Reference:
     @property
     def digest(self) -> str:
         return self.meta.get("digest", "")
+
+
+class Spilled:
+    """An object pickled to an anonymous temporary file until it is needed again: what a
+    pass fitted for ``--save-reference`` (the themes' seeds and vocabulary, tens of MB at
+    10,000 bulletins) must not stay resident through the same-issue pass, a large build's
+    peak."""
+
+    def __init__(self, obj) -> None:
+        self._fh = tempfile.TemporaryFile()
+        pickle.dump(obj, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def load(self):
+        self._fh.seek(0)
+        return pickle.load(self._fh)
+
+
+def unspill(obj):
+    """``obj``, read back if it was :class:`Spilled`."""
+    return obj.load() if isinstance(obj, Spilled) else obj
 
 
 GROWTH_WARNING = 1.5  # a corpus with more problems than this times the reference's: W036

@@ -58,7 +58,7 @@ from .enrich import EnrichContext, add_span, adder, register
 from .errors import Issue
 from .hangrams import MadeAsRead, gram_keys, runs
 from .records import stable_id
-from .reference import ThemeStats, scheme_digest
+from .reference import Spilled, ThemeStats, scheme_digest
 from .reference import of as reference_of
 from .vocab import XR, XS, decimal_literal, ontology_dir, plain
 
@@ -854,7 +854,8 @@ def similarity_candidates(
     ``reference``: pinned statistics (:mod:`pipeline.reference`) — the vocabulary, weights and
     seeds come from it, and a problem's candidates depend on nothing else in the corpus.
     ``fitted``: a dict that receives the statistics used, as ``fitted["themes"]`` (a
-    :class:`~pipeline.reference.ThemeStats`; fitted even when every problem has a rule theme)."""
+    :class:`~pipeline.reference.ThemeStats`, :class:`~pipeline.reference.Spilled` to disk when
+    fitted here; fitted even when every problem has a rule theme)."""
     tagged: dict[URIRef, set[str]] = defaultdict(set)
     for a in rule:
         tagged[a.problem].add(a.slug)
@@ -885,11 +886,11 @@ def similarity_candidates(
         query_rows, seed_rows = space.groups
         slugs, profiles, n_features = space.slugs, space.profiles, space.model.n_features
         seed_themes = [tuple(sorted(tagged[problems[i].iri])) for i in seeds]
-        if fitted is not None:
-            fitted["themes"] = ThemeStats(
+        if fitted is not None:  # on disk until saved (the seeds' rows go once the index holds them)
+            fitted["themes"] = Spilled(ThemeStats(
                 space.model.keys, space.model.idf, seed_rows.indptr, seed_rows.indices, seed_rows.data, tuple(seed_themes),
                 scheme_digest(list(zip(*_profiles(themes)))),
-            )
+            ))
         del space
     if not queries:
         return {}

@@ -577,7 +577,7 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     if options.get("save_reference"):
         # what the passes fitted: both are in every build's pipeline (enrich's default)
         fitted = ectx.fitted
-        data = reference.to_bytes(fitted.get("themes"), fitted.get("same_issue", {}),
+        data = reference.to_bytes(reference.unspill(fitted.get("themes")), fitted.get("same_issue", {}),
                                   {"documents": len(good), "problems": count_instances(graph, XS.Problem)})
         atomic_write(Path(options["save_reference"]), data)
         report.reference["saved"] = reference.from_bytes(data).digest

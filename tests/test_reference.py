@@ -307,3 +307,24 @@ def test_a_reference_among_the_inputs_is_used_unless_refit(sample_ref, tmp_path)
     assert ttl(tmp_path / "refit", folder / SAMPLE.name) == ttl(tmp / "fit", SAMPLE)
     with pytest.raises(UsageError, match="--refit"):
         _build([folder], tmp_path / "both", refit=True, reference=ref)
+
+
+def test_what_a_pass_fitted_waits_on_disk_until_saved(sample_ref):
+    """The themes' fitted statistics are spilled to a temporary file until the reference is
+    written (not resident through the same-issue pass): read back, the same as saved."""
+    from pipeline.enrich import EnrichContext
+    from pipeline.themes import collect_problems, load_themes, rule_assignments, similarity_candidates, LabelMatcher
+
+    _, ref, first, _ = sample_ref
+    g = first.graph
+    ctx = EnrichContext(first.texts)
+    themes = load_themes()
+    problems = collect_problems(g, ctx)
+    fitted: dict = {}
+    similarity_candidates(problems, themes, rule_assignments(problems, LabelMatcher(themes)), None, fitted)
+    assert isinstance(fitted["themes"], reference.Spilled)
+    back = reference.unspill(fitted["themes"])
+    saved = reference.load(ref).themes
+    assert back.keys.tolist() == saved.keys.tolist() and back.seed_themes == saved.seed_themes
+    assert back.seed_data.tolist() == saved.seed_data.tolist() and back.scheme == saved.scheme
+    assert reference.unspill(saved) is saved
