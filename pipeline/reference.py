@@ -112,9 +112,9 @@ def unspill(obj):
 GROWTH_WARNING = 1.5  # a corpus with more problems than this times the reference's: W036
 
 
-def stale(ref: Reference, problems: int) -> Issue | None:
-    """W036 when a corpus of ``problems`` has outgrown the reference it is pinned to."""
-    fitted = int(ref.meta.get("problems") or 0)
+def stale(meta: dict, problems: int) -> Issue | None:
+    """W036 when a corpus of ``problems`` has outgrown the reference (its ``meta``) it is pinned to."""
+    fitted = int(meta.get("problems") or 0)
     if fitted and problems > GROWTH_WARNING * fitted:
         return Issue("W036", "", {"ref": fitted, "now": problems, "factor": GROWTH_WARNING})
     return None
@@ -128,18 +128,17 @@ def scheme_digest(slugs_and_profiles: list[tuple[str, str]]) -> str:
     return h.hexdigest()[:16]
 
 
-def _arrays(ref_themes: ThemeStats | None, same_issue: dict[str, SpaceStats]) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    if ref_themes is not None:
-        t = ref_themes
-        out["themes.keys"] = np.asarray(t.keys, np.int64)
-        out["themes.idf"] = np.asarray(t.idf, np.float64)
-        out["themes.seed_indptr"] = np.asarray(t.seed_indptr, np.int64)
-        out["themes.seed_indices"] = np.asarray(t.seed_indices, np.int32)
-        out["themes.seed_data"] = np.asarray(t.seed_data, np.float64)
-        flat = [s for ts in t.seed_themes for s in ts]
-        out["themes.seed_theme_slugs"] = np.array(flat, dtype=str) if flat else np.zeros(0, dtype="<U1")
-        out["themes.seed_theme_offsets"] = np.cumsum([0, *map(len, t.seed_themes)], dtype=np.int64)
+def _arrays(t: ThemeStats, same_issue: dict[str, SpaceStats]) -> dict[str, np.ndarray]:
+    flat = [s for ts in t.seed_themes for s in ts]
+    out: dict[str, np.ndarray] = {
+        "themes.keys": np.asarray(t.keys, np.int64),
+        "themes.idf": np.asarray(t.idf, np.float64),
+        "themes.seed_indptr": np.asarray(t.seed_indptr, np.int64),
+        "themes.seed_indices": np.asarray(t.seed_indices, np.int32),
+        "themes.seed_data": np.asarray(t.seed_data, np.float64),
+        "themes.seed_theme_slugs": np.array(flat, dtype=str) if flat else np.zeros(0, dtype="<U1"),
+        "themes.seed_theme_offsets": np.cumsum([0, *map(len, t.seed_themes)], dtype=np.int64),
+    }
     for name, sp in sorted(same_issue.items()):
         out[f"same_issue.{name}.grams"] = np.asarray(sp.grams, dtype=str) if len(sp.grams) else np.zeros(0, dtype="<U1")
         out[f"same_issue.{name}.df"] = np.asarray(sp.df, np.int64)
@@ -157,16 +156,15 @@ def to_bytes(themes: ThemeStats | None, same_issue: dict[str, SpaceStats], meta:
     for name, arr in sorted(arrays.items()):
         h.update(name.encode() + b"\x1f" + str(arr.dtype).encode() + b"\x1f" + np.ascontiguousarray(arr).tobytes())
     h.update(json.dumps({k: sp.n for k, sp in sorted(same_issue.items())}).encode())
-    if themes is not None:
-        h.update(themes.scheme.encode())
+    h.update(themes.scheme.encode())
     info = {
         "format": FORMAT,
         "version": VERSION,
         "digest": h.hexdigest()[:16],
         "same_issue_n": {k: sp.n for k, sp in sorted(same_issue.items())},
-        "themes_scheme": themes.scheme if themes is not None else None,
-        "themes_features": int(len(themes.keys)) if themes is not None else 0,
-        "themes_seeds": len(themes.seed_themes) if themes is not None else 0,
+        "themes_scheme": themes.scheme,
+        "themes_features": int(len(themes.keys)),
+        "themes_seeds": len(themes.seed_themes),
         **(meta or {}),
     }
     buf = io.BytesIO()

@@ -16,7 +16,8 @@ How a pair is scored (every signal is deterministic; :meth:`Scorer.combine` has 
 
 - **text**: character n-grams (Han 2- and 3-grams within runs of Han characters, plus numbers
   as tokens) of the NFKC-normalised statement, punctuation and quotes removed, weighted by IDF
-  over the corpus (or over a pinned reference's counts: :mod:`pipeline.reference`) and down-weighted further when they are genre boilerplate (不到位, 问题, 工作 …);
+  over the corpus (or over a pinned reference's counts: :mod:`pipeline.reference`) and
+  down-weighted further when they are genre boilerplate (不到位, 问题, 工作 …);
   their weighted containment (how much of the summarising statement the other covers) with a
   bag-of-characters containment that forgives reordered words (年轻干部选拔培养 /
   年轻干部培养选拔). Text counts on its own only above a gate: a shared heading with different
@@ -957,7 +958,7 @@ def same_issue_pass(g: Graph, ctx: EnrichContext) -> None:
     """Link problems that state the same issue in different bulletins (see module doc)."""
     params = ctx.options.get("same_issue_params", DEFAULT)
     ref = reference_of(ctx.options, "same_issue")
-    pinned = ref.same_issue or None if ref is not None else None
+    pinned = ref.same_issue if ref is not None else None
     fitted = ctx.fitted if ctx.options.get("save_reference") else None
     # an iterator, so that the list of items is let go once link_problems has sorted it
     add_links(g, link_problems(iter(items_from_graph(g)), params, pinned, fitted))

@@ -744,6 +744,16 @@ def _profiles(themes: Sequence[Theme]) -> tuple[list[str], list[str]]:
     return [t.slug for t in assignable], ["\n".join(t.labels) + "\n" + t.definition for t in assignable]
 
 
+def _scheme_digest(themes: Sequence[Theme]) -> str:
+    """What a reference's seeds were tagged with (:func:`pipeline.reference.scheme_digest`)."""
+    return scheme_digest(list(zip(*_profiles(themes))))
+
+
+def vectors(model: TfidfModel, statements: Sequence[str], measures: Sequence[str]) -> SparseRows:
+    """Problems' vectors under ``model``: each statement's blended with its measures'."""
+    return blend(model.transform(statements), model.transform(measures), MEASURE_WEIGHT)
+
+
 @dataclass
 class SimilaritySpace:
     """The vectors the similarity step compares, fitted on one corpus.
@@ -838,7 +848,7 @@ class SimilaritySpace:
 
     def vectors(self, statements: Sequence[str], measures: Sequence[str]) -> SparseRows:
         """Vectors of other problems in this space (e.g. with words masked, to calibrate)."""
-        return blend(self.model.transform(statements), self.model.transform(measures), MEASURE_WEIGHT)
+        return vectors(self.model, statements, measures)
 
 
 def similarity_candidates(
@@ -865,9 +875,8 @@ def similarity_candidates(
     if reference is not None:
         slugs, profile_texts = _profiles(themes)
         model = TfidfModel.pinned(reference.keys, reference.idf)
-        query_rows = SparseRows.vstack([
-            blend(model.transform([problems[i].sim_text() for i in part]), model.transform([problems[i].measures for i in part]),
-                  MEASURE_WEIGHT)
+        query_rows = SparseRows.vstack([  # a chunk of problems at a time (bounded memory)
+            vectors(model, [problems[i].sim_text() for i in part], [problems[i].measures for i in part])
             for part in (queries[a : a + FIT_CHUNK] for a in range(0, len(queries), FIT_CHUNK))
         ])
         seed_rows = SparseRows(reference.seed_indptr, reference.seed_indices, reference.seed_data)
@@ -889,7 +898,7 @@ def similarity_candidates(
         if fitted is not None:  # on disk until saved (the seeds' rows go once the index holds them)
             fitted["themes"] = Spilled(ThemeStats(
                 space.model.keys, space.model.idf, seed_rows.indptr, seed_rows.indices, seed_rows.data, tuple(seed_themes),
-                scheme_digest(list(zip(*_profiles(themes)))),
+                _scheme_digest(themes),
             ))
         del space
     if not queries:
@@ -996,7 +1005,7 @@ def tag_problems(g: Graph, ctx: EnrichContext, scheme: Graph | None = None) -> T
     ref = reference_of(ctx.options, "themes")
     pinned = ref.themes if ref is not None else None
     if pinned is not None:
-        now = scheme_digest(list(zip(*_profiles(themes))))
+        now = _scheme_digest(themes)
         if pinned.scheme != now:
             ctx.issues.append(Issue("W035", "", {"ref": pinned.scheme, "now": now}))
     fitted = ctx.fitted if ctx.options.get("save_reference") else None

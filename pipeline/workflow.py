@@ -539,8 +539,8 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
             options.setdefault(key, found[0])
     if options.get("refit") and options.get("reference"):
         raise UsageError("--refit 与 --reference 不能同时使用 (--refit fits the statistics anew: give no --reference)")
-    if options.get("reference"):
-        reference.load(options["reference"])  # a bad file stops the build before any work (E016)
+    # the reference's meta (the passes read its arrays); a bad file stops the build before any work (E016)
+    pinned = reference.load(options["reference"]).meta if options.get("reference") else None
     cache = DocCache(out / ".cache" / "docs" if use_cache else None)
     fingerprint = None
     if use_cache:
@@ -568,19 +568,8 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     enrich(graph, ectx, options.get("passes"), stage)  # None: every registered pass
     report.build_issues.extend(ectx.issues)
     report.texts = ectx.texts
-    if options.get("reference"):
-        ref = reference.load(options["reference"], ())
-        report.reference["used"] = ref.digest
-        grown = reference.stale(ref, count_instances(graph, XS.Problem))
-        if grown is not None:
-            report.build_issues.append(grown)
-    if options.get("save_reference"):
-        # what the passes fitted: both are in every build's pipeline (enrich's default)
-        fitted = ectx.fitted
-        data = reference.to_bytes(reference.unspill(fitted.get("themes")), fitted.get("same_issue", {}),
-                                  {"documents": len(good), "problems": count_instances(graph, XS.Problem)})
-        atomic_write(Path(options["save_reference"]), data)
-        report.reference["saved"] = reference.from_bytes(data).digest
+    if pinned is not None or options.get("save_reference"):
+        _reference_report(report, options, pinned, ectx.fitted, len(good))
     write_outputs(report, out, html=html, shacl=shacl, stage=stage)
     if fingerprint is not None:
         stamps = _stamps(out, report.written)
@@ -588,6 +577,23 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
             state = json.dumps({"fingerprint": fingerprint, "outputs": stamps}, indent=1, sort_keys=True) + "\n"
             atomic_write(out / BUILD_STATE, state.encode("utf-8"))
     return report
+
+
+def _reference_report(report: RunReport, options: dict, pinned: dict | None, fitted: dict, documents: int) -> None:
+    """The reference's part of the report: the digest of the one used (W036 if the corpus
+    outgrew it), and the one saved (``options["save_reference"]``: what the passes fitted,
+    or used, written)."""
+    problems = count_instances(report.graph, XS.Problem)
+    if pinned is not None:
+        report.reference["used"] = pinned.get("digest", "")
+        grown = reference.stale(pinned, problems)
+        if grown is not None:
+            report.build_issues.append(grown)
+    if options.get("save_reference"):
+        data = reference.to_bytes(reference.unspill(fitted.get("themes")), fitted.get("same_issue", {}),
+                                  {"documents": documents, "problems": problems})
+        atomic_write(Path(options["save_reference"]), data)
+        report.reference["saved"] = reference.from_bytes(data, parts=()).digest
 
 
 def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: bool = True,

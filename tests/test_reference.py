@@ -270,8 +270,8 @@ def test_a_corpus_that_outgrew_its_reference_is_warned(sample_ref, arrivals, tmp
     _, ref, _, pinned = sample_ref
     r = reference.load(ref)
     assert r.meta["problems"] == 141
-    assert reference.stale(r, 211) is None  # 1.5 × 141 = 211.5
-    issue = reference.stale(r, 212)
+    assert reference.stale(r.meta, 211) is None  # 1.5 × 141 = 211.5
+    issue = reference.stale(r.meta, 212)
     assert issue.code == "W036" and "141" in issue.message and "212" in issue.message
     assert not [i for i in pinned.build_issues if i.code == "W036"]
     # the synthetic corpus (over 600 problems) pinned to the sample's reference (141)
