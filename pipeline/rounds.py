@@ -185,13 +185,14 @@ def find_rounds(text: str) -> list[RoundMention]:
     (２０１９年省委巡视) are read as digits (the year comes out as 2019; ``exact`` and the
     offsets stay the printed text's)."""
     folded = text.translate(_FULLWIDTH_DIGITS)  # one character for one: offsets unchanged
+    wide = folded != text  # (translate makes a new string either way)
     hits = []
     for p in round_rules().patterns:
         for m in p.regex.finditer(folded):
             if p.not_after is not None and p.not_after.search(folded[: m.start()]):
                 continue
             hit = _mention(m, p)
-            hits.append(hit if folded is text else replace(hit, exact=text[hit.start : hit.end]))
+            hits.append(replace(hit, exact=text[hit.start : hit.end]) if wide else hit)
     hits.sort(key=lambda h: (h.start, -(h.end - h.start), h.rule))
     kept: list[RoundMention] = []
     for h in hits:
