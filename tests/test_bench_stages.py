@@ -26,3 +26,24 @@ def test_stages_of_the_sample_build(tmp_path, sample_build):
     _, report = sample_build
     assert tail["count"] == len(report.graph) and tail["not_round_tripping"] == 0
     assert (tmp_path / "xunshi.ttl").stat().st_size > 500_000 and (tmp_path / "problems.csv").is_file()
+
+
+def test_stages_pinned_to_a_reference_write_the_same_graph(tmp_path):
+    """--reference: the passes weigh by the reference (here the sample's own: the same Turtle)."""
+    from pipeline.workflow import run_build
+
+    ref = tmp_path / "ref.npz"
+    run_build([ROOT / "corpus"], tmp_path / "build", html=False, shacl=False, use_cache=False, options={"save_reference": ref})
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _bench().run_stages(ROOT / "corpus", tmp_path / "a")
+    _bench().run_stages(ROOT / "corpus", tmp_path / "b", {"reference": ref})
+    assert (tmp_path / "a" / "xunshi.ttl").read_bytes() == (tmp_path / "b" / "xunshi.ttl").read_bytes()
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a reference")
+    import pytest
+
+    from pipeline.errors import XunshiError
+
+    with pytest.raises(XunshiError, match="E016"):
+        _bench().run_stages(ROOT / "corpus", tmp_path / "b", {"reference": bad})
