@@ -14,13 +14,16 @@ then, in this order and on the same files:
 - with ``--incremental``: after the cold build, a rebuild with nothing changed (up to date:
   nothing is redone), then adding one new bulletin, changing one and deleting one, each
   followed by a rebuild that reuses the cache; the last rebuild's Turtle is
-  compared byte for byte with a clean build of the same files.
+  compared byte for byte with a clean build of the same files. With ``--pinned`` every one
+  of these builds is pinned to a reference (``pipeline/reference.py``) fitted on the corpus
+  by one more build first: an arrival then changes a handful of subjects, the ground of a
+  rebuild that does not redo the whole graph.
 
 Several ``--n`` give the growth ratio (build time of the largest ÷ the smallest, beside the
 ratio of their text sizes). Machines here are shared and noisy: compare the ratios printed by
 one run, not seconds across runs. Nothing here is asserted in tests.
 
-usage: python bench/bench_scale.py [--n 1000 [--n 10000]] [--workers 2] [--full] [--incremental]
+usage: python bench/bench_scale.py [--n 1000 [--n 10000]] [--workers 2] [--full] [--incremental [--pinned]]
                                    [--corpora DIR] [--keep]
 """
 
@@ -151,6 +154,11 @@ def run_one(n: int, args, root: Path, work: Path) -> dict:
         res["build_full"] = child(base + ["--no-cache"], work)
     if args.incremental:
         shutil.rmtree(out, ignore_errors=True)
+        if args.pinned:  # a reference fitted on the corpus, then every build below pinned to it
+            ref = work / f"reference-{n}.npz"
+            child(base + lean + ["--no-cache", "--save-reference", str(ref)], work)
+            shutil.rmtree(out, ignore_errors=True)
+            lean = lean + ["--reference", str(ref)]
         res["cold_cached"] = child(base + lean, work)  # a cold build that fills the cache
         res["unchanged"] = child(base + lean, work)  # nothing changed: not rebuilt
         added = corpus / spare.name
@@ -194,7 +202,8 @@ def report(runs: list[dict], args) -> None:
             print(f"{name:<46}{t:>9.1f}{r['mb'] / t:>8.2f}{t / r['jieba']:>9.2f}{(f'{mem:,.0f}' if mem else ''):>9}")
         if "add_one" in r:
             full = r["cold_cached"][0]
-            print(f"incremental (÷ the cold build with cache, {full:.1f} s):")
+            pinned = " (pinned to a reference fitted on the corpus)" if args.pinned else ""
+            print(f"incremental{pinned} (÷ the cold build with cache, {full:.1f} s):")
             for key, label in (("unchanged", "nothing changed (up to date)"), ("add_one", "add one bulletin"),
                                ("change_one", "change one"), ("delete_one", "delete one")):
                 t, mem, _ = r[key]
@@ -216,10 +225,13 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=1, help="also time the build with this many processes")
     ap.add_argument("--full", action="store_true", help="also time the default build (SHACL and HTML)")
     ap.add_argument("--incremental", action="store_true", help="time rebuilds after adding, changing and deleting one file")
+    ap.add_argument("--pinned", action="store_true", help="with --incremental: every build pinned to a reference fitted first")
     ap.add_argument("--corpora", type=Path, default=Path(tempfile.gettempdir()) / "xunshi-bench-corpora",
                     help="where generated corpora are kept between runs")
     ap.add_argument("--keep", action="store_true", help="keep the build outputs (printed at the end)")
     args = ap.parse_args()
+    if args.pinned and not args.incremental:
+        ap.error("--pinned goes with --incremental")
     sizes = sorted(set(args.n or [1000]))
     work = Path(tempfile.mkdtemp(prefix="xunshi-scale-"))
     try:

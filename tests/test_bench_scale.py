@@ -37,3 +37,20 @@ def test_a_failing_build_is_reported(tmp_path, capsys):
     seconds, peak, code = _bench().child(["build", str(tmp_path / "missing")], tmp_path)
     assert code != 0 and peak > 0
     assert "exit" in capsys.readouterr().err
+
+
+def test_incremental_rebuilds_pinned_to_a_reference_match_a_clean_build(tmp_path, capsys):
+    """--incremental --pinned on a few generated bulletins: every rebuild (add, change, delete
+    one file) pinned to the reference fitted first, the last identical to a clean build."""
+    from argparse import Namespace
+
+    bench = _bench()
+    args = Namespace(workers=1, full=False, incremental=True, pinned=True)
+    (tmp_path / "work").mkdir()
+    res = bench.run_one(6, args, tmp_path / "corpora", tmp_path / "work")
+    assert res["identical"] is True
+    assert all(res[k][2] == 0 for k in ("cold_cached", "unchanged", "add_one", "change_one", "delete_one"))
+    assert (tmp_path / "work" / "reference-6.npz").is_file()
+    assert res["unchanged"][0] < res["cold_cached"][0]  # up to date: nothing rebuilt
+    bench.report([res], args)
+    assert "incremental (pinned to a reference fitted on the corpus)" in capsys.readouterr().out
