@@ -224,8 +224,14 @@ def body_key(label: str) -> str:
     return _COMMITTEE.sub("", unit_key(label)) if label else ""
 
 
+# every substring of a boilerplate word ("" too, as ``"" in w`` is true): a set lookup per
+# n-gram, where a scan of the word list per n-gram was 0.4 s of the pass at 250 bulletins
+_BOILERPLATE_PARTS = frozenset(w[i:j] for w in BOILERPLATE for i in range(len(w) + 1) for j in range(i, len(w) + 1))
+
+
 def _is_boilerplate(gram: str) -> bool:
-    return any(gram in w for w in BOILERPLATE)
+    """Whether ``gram`` lies inside a boilerplate word (``any(gram in w for w in BOILERPLATE)``)."""
+    return gram in _BOILERPLATE_PARTS
 
 
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)(%|万元|亿元|元|个|人|家|套|亩|项|次|宗|条|所|件|名|平方公里|公里|km)")

@@ -419,3 +419,18 @@ def test_measures_as_the_graphs_literals_score_as_the_joined_text():
     assert a.measures.grams == b.measures.grams and a.measures.w.tolist() == b.measures.w.tolist()
     assert [a.measures.ids_of(i).tolist() for i in range(len(joined))] == [b.measures.ids_of(i).tolist() for i in range(len(parts))]
     assert si.link_problems(parts) == si.link_problems(joined) != []
+
+
+def test_boilerplate_lookup_is_the_substring_test():
+    """_is_boilerplate is a set lookup now; it says what ``any(gram in w for w in BOILERPLATE)``
+    says, on every substring of the words and on random strings over their characters."""
+    import random
+
+    from pipeline.sameissue import BOILERPLATE, _is_boilerplate
+
+    chars = sorted(set("".join(BOILERPLATE))) + list("国企单位#12")
+    rng = random.Random(7)
+    grams = [w[i:j] for w in BOILERPLATE for i in range(len(w) + 1) for j in range(i, len(w) + 1)]
+    grams += ["".join(rng.choice(chars) for _ in range(rng.randint(0, 4))) for _ in range(20_000)]
+    assert [_is_boilerplate(g) for g in grams] == [any(g in w for w in BOILERPLATE) for g in grams]
+    assert _is_boilerplate("到位") and _is_boilerplate("") and not _is_boilerplate("国企")
