@@ -96,7 +96,13 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
 
     NFKC per character (full-width letters, digits and punctuation become half-width), ASCII
     lower-cased, quotes (“”‘’"'『』「」) and white space dropped.
+
+    Most texts need none of that: already NFKC (each of its characters then is too: one that
+    NFKC changes on its own changes the whole) and without capitals, quotes or white space,
+    they are returned as they are, without the loop over their characters.
     """
+    if unicodedata.is_normalized("NFKC", text) and not _CHANGED_BY_MATCHING.search(text):
+        return text, list(range(len(text)))
     out: list[str] = []
     where: list[int] = []
     cache = _NORMALISED
@@ -119,6 +125,8 @@ def _normalise_char(ch: str) -> str:
 
 
 _NORMALISED: dict[str, str] = {}  # character -> _normalise_char(character); a corpus uses a few thousand
+# what _normalise_char changes in a text that is already NFKC: ASCII capitals, quotes, white space
+_CHANGED_BY_MATCHING = re.compile("[A-Z\\s" + re.escape("".join(sorted(_DROP))) + "]")
 
 
 def normalise(text: str) -> str:

@@ -418,3 +418,27 @@ def test_similarity_space_fitted_a_chunk_at_a_time_is_the_same(built, monkeypatc
 def test_fold_is_nfkc_without_quotes(text):
     want = "".join(c for c in unicodedata.normalize("NFKC", text) if c not in T._DROP and c != "\x00")
     assert T.fold(text) == want
+
+
+def test_normalise_fast_path_is_the_per_character_loop():
+    """A text already NFKC without capitals, quotes or white space is returned as it is; on
+    random strings over Han, ASCII, full-width, compatibility, combining, quote and space
+    characters the result is always the per-character normalisation's."""
+    import random
+
+    from pipeline.themes import _normalise_char, normalise_with_map
+
+    def loop(text):
+        out, where = [], []
+        for i, ch in enumerate(text):
+            n = _normalise_char(ch)
+            out.append(n)
+            where.extend([i] * len(n))
+        return "".join(out), where
+
+    pool = list("三转落实问题整改ABCabc123１２３ＡＢ“”‘’\"'『』「」 \t\n\u3000\u00a0①㈱ｶﾞé\u0301e\u2028") + ["\U00020000"]
+    rng = random.Random(5)
+    texts = ["落实三转不到位", "落实“三转”", "ABC 三转", "２０２３年"]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    assert [normalise_with_map(t) for t in texts] == [loop(t) for t in texts]
+    assert normalise_with_map("落实三转不到位") == ("落实三转不到位", list(range(7)))
