@@ -328,3 +328,51 @@ def test_what_a_pass_fitted_waits_on_disk_until_saved(sample_ref):
     assert back.keys.tolist() == saved.keys.tolist() and back.seed_themes == saved.seed_themes
     assert back.seed_data.tolist() == saved.seed_data.tolist() and back.scheme == saved.scheme
     assert reference.unspill(saved) is saved
+
+
+def test_rebuilds_pinned_by_the_folders_reference_equal_clean_builds(tmp_path):
+    """The property an incremental build must keep, on random arrivals, changes and
+    deletions: a rebuild of the folder (the cache warm, reference.npz among the inputs) is
+    byte for byte a clean build of the same folder."""
+    import os
+    import random
+
+    from pipeline.workflow import run_build
+
+    gen = load_bench("gen_corpus")
+    gen.generate(12, tmp_path / "gen", seed=21)
+    files = sorted((tmp_path / "gen" / "bulletins").iterdir())
+    corpus, spares = tmp_path / "corpus", files[9:]
+    corpus.mkdir()
+    for f in files[:9]:
+        shutil.copy(f, corpus / f.name)
+    old = os.getcwd()
+    os.chdir(tmp_path)  # the same display paths in every build
+    try:
+        kw = dict(html=False, shacl=False)
+        run_build(["corpus"], "fit", use_cache=False, options={"save_reference": corpus / "reference.npz"}, **kw)
+        run_build(["corpus"], "warm", **kw)
+        rng = random.Random(4)
+        ops = []
+        for step in range(4):
+            present = sorted(p for p in corpus.iterdir() if p.suffix == ".txt")
+            op = ["add", "change", "delete"][step % 3] if step < 3 else rng.choice(["add", "change", "delete"])
+            if op == "add" and spares:
+                f = spares.pop(0)
+                shutil.copy(f, corpus / f.name)
+            elif op == "change":
+                f = rng.choice(present)
+                f.write_text(f.read_text(encoding="utf-8").replace("阶段性完成", "已完成", 1) + "\n", encoding="utf-8")
+            else:
+                op = "delete"
+                rng.choice(present).unlink()
+            ops.append(op)
+            rebuilt = run_build(["corpus"], "warm", **kw)
+            clean = run_build(["corpus"], f"clean{step}", use_cache=False, **kw)
+            assert rebuilt.reference == clean.reference == {"used": reference.load(corpus / "reference.npz").digest}
+            assert rebuilt.cache["hits"] >= 7
+            for name in ("xunshi.ttl", "xunshi.graphml", "problems.csv"):
+                assert (tmp_path / "warm" / name).read_bytes() == (tmp_path / f"clean{step}" / name).read_bytes(), (ops, name)
+        assert set(ops) == {"add", "change", "delete"}
+    finally:
+        os.chdir(old)
