@@ -114,6 +114,8 @@ def cmd_build(args) -> int:
     if d["shacl"]:
         print(f"SHACL: {'通过 (conforms)' if d['shacl']['conforms'] else '未通过 (violations: %d)' % d['shacl']['violations']}")
     print(f"警告 {d['warnings']} 条, 错误 {d['errors']} 条 (see stats.json)")
+    if report.reference.get("used"):
+        print(f"参考统计已固定 (pinned to reference statistics) {report.reference['used']}; 重新拟合请加 --refit (to refit)")
     if report.reference.get("saved"):
         print(f"参考统计 (reference statistics): {args.save_reference} — {report.reference['saved']}")
     if report.cache:

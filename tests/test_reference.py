@@ -137,6 +137,7 @@ def test_cli_saves_and_uses_a_reference(tmp_path):
     assert f"参考统计 (reference statistics): {ref}" in res.stdout
     res = run("-o", str(tmp_path / "b"), "--reference", str(ref))
     assert res.returncode == 0, res.stderr
+    assert f"参考统计已固定 (pinned to reference statistics) {reference.load(ref).digest}" in res.stdout
     assert (tmp_path / "a" / "xunshi.ttl").read_bytes() == (tmp_path / "b" / "xunshi.ttl").read_bytes()
     (tmp_path / "junk.npz").write_bytes(b"junk")
     res = run("-o", str(tmp_path / "c"), "--reference", str(tmp_path / "junk.npz"))
