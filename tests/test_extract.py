@@ -65,7 +65,11 @@ def test_a_named_unit_never_starts_with_an_anonymising_word():
     """某国企子公司基本账户未纳入集团 is not a company called so: the anonymised unit is 某国企子公司
     (a generated bulletin's wording; the sample's longer one was out of the pattern's reach)."""
     doc = build_nlp()("国有企业层级多、下属公司多,某国企子公司基本账户未纳入集团监管,湘江发展集团有限公司未落实。")
-    assert [(s.text, s.label_) for s in doc.spans["units"]] == [("某国企子公司", "anonymised"), ("湘江发展集团", "named")]
+    assert [(s.text, s.label_) for s in doc.spans["units"]] == [("某国企子公司", "anonymised"), ("湘江发展集团有限公司", "named")]
+    # a company's whole name, not its first suffix (the prefix is lazy: the longer suffixes first)
+    for name in ("湘江发展集团股份有限公司", "湖南智谷集团公司", "长沙建工有限责任公司"):
+        doc = build_nlp()(f"经查,{name}未落实。")
+        assert [s.text for s in doc.spans["units"]] == [name]
 
 
 def test_how_the_feedback_was_given_is_not_part_of_the_unit():
