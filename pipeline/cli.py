@@ -80,6 +80,7 @@ def cmd_build(args) -> int:
         args.out,
         html=not args.no_html,
         shacl=not args.no_shacl,
+        view_budget=args.view_budget,
         max_bytes=args.max_bytes,
         progress=progress,
         options={**{k: Path(v) for k, v in (("decisions", args.decisions), ("reference", args.reference),
@@ -113,6 +114,8 @@ def cmd_build(args) -> int:
     print("整改状态 (status): " + ", ".join(f"{STATUS_ZH[k]} {v}" for k, v in d["problems_by_status"].items() if v))
     if d["shacl"]:
         print(f"SHACL: {'通过 (conforms)' if d['shacl']['conforms'] else '未通过 (violations: %d)' % d['shacl']['violations']}")
+    if d.get("view"):
+        print(f"HTML 视图 (view): {d['view']['note']}")
     print(f"警告 {d['warnings']} 条, 错误 {d['errors']} 条 (see stats.json)")
     if report.reference.get("used"):
         print(f"参考统计已固定 (pinned to reference statistics) {report.reference['used']}; 重新拟合请加 --refit (to refit)")
@@ -156,12 +159,14 @@ def cmd_query(args) -> int:
 
 def cmd_view(args) -> int:
     from .query import load_graph
-    from .view import write_html
+    from .view import VIEW_BUDGET, write_view
 
     graph = load_graph(args.graph)
     out = Path(args.out) if args.out else Path(args.graph) / "xunshi.html"
-    write_html(graph, out)
+    scope = write_view(graph, out, budget=VIEW_BUDGET if args.budget is None else args.budget, match=args.match)
     print(f"已写入 (written): {out}")
+    if scope is not None:
+        print(scope.note())
     return 0
 
 
@@ -262,6 +267,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("-o", "--out", default="graphs", help="output folder (default: graphs)")
     b.add_argument("--no-html", action="store_true", help="skip the HTML view")
     b.add_argument("--no-shacl", action="store_true", help="skip SHACL validation")
+    b.add_argument("--view-budget", type=int, default=None, help="nodes the HTML view draws at most: a larger graph's "
+                   "page covers the newest files that fit (default 20000; 0: the whole graph)")
     b.add_argument("--max-bytes", type=int, default=200_000_000, help="skip files larger than this (E007)")
     b.add_argument("--strict", action="store_true", help="exit 1 when any file was skipped")
     b.add_argument("--decisions", help="analysts' decisions file (default: decisions.tsv among the inputs)")
@@ -287,6 +294,10 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("view", help="生成离线 HTML 图 (write the offline HTML view)")
     v.add_argument("--graph", default="graphs")
     v.add_argument("-o", "--out", help="HTML file (default: GRAPH/xunshi.html)")
+    v.add_argument("--match", help="只收录源文件路径、通报标题或发文单位含此关键词的文件 "
+                   "(only the source files whose path, bulletin title or publisher contains this text)")
+    v.add_argument("--budget", type=int, default=None, help="draw at most about this many nodes: a larger graph's page "
+                   "covers the newest files that fit (default 20000; 0: the whole graph)")
     v.set_defaults(func=cmd_view)
 
     t = sub.add_parser("trace", help="追踪反复出现的问题 (timeline of a theme across rounds)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdflib import Graph
-from rdflib.namespace import SH
+from rdflib.namespace import RDF, SH
 
 from .vocab import bind_prefixes, ontology_dir, ontology_graph
 
@@ -16,6 +16,7 @@ class ShaclResult:
     violations: int
     report: Graph
     text: str
+    engine: str = "native"  # "native" (pipeline.shacl) or "pyshacl"
 
 
 def shapes_graph() -> Graph:
@@ -24,13 +25,40 @@ def shapes_graph() -> Graph:
     return g
 
 
-def validate_graph(data: Graph) -> ShaclResult:
-    import pyshacl  # imported here: it is slow to import and only this stage needs it
+def validate_graph(data: Graph, shapes: Graph | None = None, *, engine: str = "auto", text_limit: int | None = 200) -> ShaclResult:
+    """Validate ``data`` against ``shapes`` (default ``ontology/shapes.ttl``) with the OWL
+    ontology mixed in (``sh:class`` sees its ``rdfs:subClassOf``).
+
+    ``engine``: ``"native"`` (:mod:`pipeline.shacl`: one pass over the graph, seconds for a
+    1,000-bulletin build), ``"pyshacl"``, or ``"auto"``: native unless the shapes use a
+    construct it does not evaluate (someone's own shapes), then pyshacl. Only violations
+    break conformance (warnings are reported). ``text``: the results as text, at most
+    ``text_limit`` of them (the report graph has them all)."""
+    from . import shacl
+
+    sg = shapes if shapes is not None else shapes_graph()
+    if engine in ("auto", "native"):
+        try:
+            compiled = shacl.Shapes(sg)
+        except shacl.Unsupported:
+            if engine == "native":
+                raise
+        else:
+            results = shacl.validate(data, compiled, ontology_graph())
+            conforms, report = shacl.report_graph(results, compiled)
+            bind_prefixes(report)
+            violations = sum(r.severity == SH.Violation for r in results)
+            return ShaclResult(conforms, violations, report, shacl.describe(results, conforms, text_limit), "native")
+    return _pyshacl(data, sg)
+
+
+def _pyshacl(data: Graph, sg: Graph) -> ShaclResult:
+    import pyshacl  # imported here: it is slow to import and only this fallback needs it
 
     copied = not data.store.context_aware
     if copied:
-        # the build graph sits in rdflib's context-free store (faster, leaner); pyshacl mixes
-        # the ontology in through a context-aware graph: give it a copy it may change in place
+        # the build graph sits in a context-free store (faster, leaner); pyshacl mixes the
+        # ontology in through a context-aware graph: give it a copy it may change in place
         # (instead of cloning the data graph a second time)
         copy = Graph()
         for t in data:
@@ -38,7 +66,7 @@ def validate_graph(data: Graph) -> ShaclResult:
         data = copy
     conforms, report, text = pyshacl.validate(
         data,
-        shacl_graph=shapes_graph(),
+        shacl_graph=sg,
         ont_graph=ontology_graph(),
         inference="none",
         advanced=True,
@@ -46,8 +74,8 @@ def validate_graph(data: Graph) -> ShaclResult:
         inplace=copied,
     )
     bind_prefixes(report)
-    violations = len(set(report.subjects(SH.resultSeverity, SH.Violation)))
-    return ShaclResult(bool(conforms), violations, report, text)
+    violations = sum(1 for r in report.subjects(RDF.type, SH.ValidationResult) if report.value(r, SH.resultSeverity) == SH.Violation)
+    return ShaclResult(bool(conforms), violations, report, text, "pyshacl")
 
 
 def check_evidence(data: Graph, texts: dict[str, str]) -> list[tuple[str, int, int]]:
@@ -56,7 +84,6 @@ def check_evidence(data: Graph, texts: dict[str, str]) -> list[tuple[str, int, i
     ``texts`` maps a SourceDocument IRI to its reference text. Returns (span IRI, start, end)
     of every span that does not round-trip (an empty list when all do).
     """
-    from rdflib.namespace import RDF
 
     from .memstore import CompactMemory
     from .vocab import OA, XS

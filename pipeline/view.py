@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Iterable, Iterator
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
@@ -67,6 +68,9 @@ __all__ = [
     "render_html",
     "vis_network_js",
     "write_html",
+    "write_view",
+    "document_scope",
+    "VIEW_BUDGET",
 ]
 
 
@@ -189,6 +193,11 @@ _NOT_SHOWN_AS_PROPERTY = frozenset(
 COLLAPSE_ABOVE = 2000
 LARGE_GRAPH_NODES = 2000  # above this the page hides edges while dragging or zooming
 MAX_EVIDENCE = 50  # quotes kept per node in the side panel
+# The build's page draws at most about this many nodes: above it, it covers the newest
+# documents that fit (:func:`document_scope`). A 1,000-bulletin graph has ~175,000 drawable
+# nodes: drawn whole, its page was 93 MB and took 1.5 GB to write; 20,000 nodes make a page
+# of ~10 MB that a browser opens in seconds.
+VIEW_BUDGET = 20_000
 
 # Layout (pixels): a radial tree per bulletin, shared nodes on a ring around the one bulletin
 # they belong to or in a group of their type, groups packed in rows.
@@ -230,10 +239,10 @@ class _Index:
     order; callers sort wherever order shows.
     """
 
-    def __init__(self, g: Graph) -> None:
+    def __init__(self, g: Graph, triples: Iterable[tuple] | None = None) -> None:
         out: dict[str, dict[str, list]] = {}
         inc: dict[str, dict[str, list[str]]] = {}
-        for s, p, o in g:
+        for s, p, o in g if triples is None else triples:
             # (type checks by class first: isinstance on rdflib's terms is slow at this scale)
             sk = str(s) if s.__class__ is URIRef else _key(s)
             pk = str(p)
@@ -1068,7 +1077,205 @@ def _link_rows(ix: _Index, s: str, g: _GraphView, assignments: dict[str, list[st
     return rows, extra
 
 
-def graph_to_view_data(g: Graph, *, max_label: int = 18) -> dict:
+# ---------------------------------------------------------------- scope: the documents a page covers
+
+
+@dataclass
+class Scope:
+    """The documents a page covers when the graph is too large to draw whole (or the user
+    picked some): every node with evidence in them, their evidence quotes from them only,
+    and the corpus-level nodes (themes, rounds, issue links …) connected to those."""
+
+    documents: list[str]  # SourceDocument IRIs covered, newest first
+    total_documents: int
+    total_nodes: int  # drawable nodes in the whole graph
+    budget: int | None
+    match: str | None
+    included: set  # the subjects read (terms as the graph holds them)
+    doc_terms: set  # the covered documents as terms
+
+    def triples(self, g: Graph) -> Iterator[tuple]:
+        """The covered subjects' triples, evidence outside the covered documents left out."""
+        span_doc = _SpanDocs(g)
+        docs = self.doc_terms
+        for s in sorted(self.included, key=_key):
+            for p, o in g.predicate_objects(s):
+                if o.__class__ is URIRef:
+                    d = span_doc.of_term(o)
+                    if d is not None and d not in docs:
+                        continue
+                yield s, p, o
+
+    def note(self) -> str:
+        """What the page leaves out, for its header (plain text)."""
+        how = f"含“{self.match}”的" if self.match else "最近的"
+        limit = f",约 {self.budget:,} 个节点以内" if self.budget else ""
+        return (f"本页只收录{how} {len(self.documents):,} 份源文件(共 {self.total_documents:,} 份,"
+                f"全图 {self.total_nodes:,} 个节点{limit})。其他文件请用 xunshi view --match 关键词 生成;"
+                f"--budget 0 生成全图。(This page covers {len(self.documents):,} of {self.total_documents:,} source files.)")
+
+
+class _SpanDocs:
+    """The document of a span, as a graph holds either (the build store's span rows read
+    in place)."""
+
+    def __init__(self, g: Graph) -> None:
+        from .memstore import CompactMemory
+
+        store = g.store
+        if isinstance(store, CompactMemory):
+            self.table, self.spo, self.docs = store.spans, store._spo, None
+        else:
+            self.table = self.spo = None
+            self.docs = dict(g.subject_objects(XS.inDocument))
+
+    def of_member(self, m):
+        """The document of index slot member ``m`` if it is a span (see
+        :func:`pipeline.memstore.objects`), else None."""
+        if self.docs is not None:
+            return self.docs.get(m)
+        if type(m) is not int or m < 0:
+            return None
+        r = self.table.find_key(m)
+        if r is not None:
+            return self.table.docs[self.table.doc[r]]
+        from .memstore import span_iri
+
+        preds = self.spo.get(span_iri(m))
+        return None if preds is None else next(iter(_objects(preds.get(XS.inDocument))), None)
+
+    def of_term(self, t):
+        if self.docs is not None:
+            return self.docs.get(t)
+        from .memstore import span_key
+
+        k = span_key(t)
+        return None if k is None else self.of_member(k)
+
+
+def _objects(slot) -> tuple:
+    from .memstore import objects
+
+    return () if slot is None else objects(slot)
+
+
+_DRAWN_CLASSES = tuple(URIRef(c) for t in NODE_TYPES for c in t.classes)
+
+
+def document_scope(g: Graph, budget: int | None = VIEW_BUDGET, match: str | None = None) -> Scope | None:
+    """The documents a page of ``g`` covers: those whose source path, bulletin titles or
+    publishers contain ``match`` (if given), newest first (by their bulletins' date, then
+    path), as many as fit in ``budget`` drawable nodes of their own (at least one). None
+    when the page can draw the whole graph (nothing to match and within the budget, or no
+    budget)."""
+    from .build import subject_index
+    from .memstore import count_instances, raw_objects, split_index, term
+
+    total = sum(count_instances(g, c) for c in dict.fromkeys(_DRAWN_CLASSES))
+    if match is None and (not budget or total <= budget):
+        return None
+    index = subject_index(g)
+    span_doc = _SpanDocs(g)
+    drawn = frozenset(_DRAWN_CLASSES)
+    src_doc, bul = XS.SourceDocument, XS.Bulletin
+
+    def docs_of(s, preds) -> set:
+        if XS.inDocument in preds:  # a span
+            return set(_objects(preds[XS.inDocument]))
+        found = set()
+        for slot in preds.values():
+            for m in raw_objects(slot):
+                d = span_doc.of_member(m)
+                if d is not None:
+                    found.add(d)
+        return found
+
+    # the build store's span and figure rows are read by column (spans are never drawn)
+    indexed, spans, figures = split_index(index)
+    own = defaultdict(int)  # document -> drawable nodes with evidence in it alone
+    dated: dict = {}  # document -> its newest bulletin date
+    words: dict = defaultdict(list)  # document -> texts --match looks in
+    sources: dict = {}
+    for s, preds in indexed.items():
+        types = _objects(preds.get(RDF.type))
+        if src_doc in types:
+            sources[s] = " ".join(str(x) for x in _objects(preds.get(DCTERMS.source)))
+            continue
+        if not any(t in drawn for t in types):
+            continue
+        docs = docs_of(s, preds)
+        if len(docs) == 1:
+            own[next(iter(docs))] += 1
+        if bul in types and docs:
+            issued = max((str(x) for x in _objects(preds.get(DCTERMS.issued))), default="")
+            texts = [str(x) for x in _objects(preds.get(DCTERMS.title))]
+            for unit in _objects(preds.get(DCTERMS.publisher)):
+                up = index.get(unit) or {}
+                texts += [str(x) for p in (SKOS.prefLabel, SKOS.altLabel) for x in _objects(up.get(p))]
+            for d in docs:
+                if issued > dated.get(d, ""):
+                    dated[d] = issued
+                words[d].extend(texts)
+    figure_docs = []  # (figure row, its document)
+    if figures is not None:
+        for r in figures.live_rows():
+            d = span_doc.of_member(figures.evidence[r])
+            figure_docs.append((r, d))
+            if d is not None:
+                own[d] += 1
+    candidates = sorted(sources, key=lambda d: (-_date_rank(dated.get(d, "")), sources[d], str(d)))
+    if match is not None:
+        candidates = [d for d in candidates if match in sources[d] or any(match in w for w in words.get(d, ()))]
+    chosen: list = []
+    used = 0
+    for d in candidates:
+        if chosen and budget and used + own.get(d, 0) > budget:
+            break
+        chosen.append(d)
+        used += own.get(d, 0)
+    docs = set(chosen)
+    included: set = set(chosen)
+    if spans is not None:
+        numbers = {n for n, d in enumerate(spans.docs) if d in docs}
+        included.update(spans.iri(r) for r, n in enumerate(spans.doc) if n in numbers)
+    included.update(figures.iri(r) for r, d in figure_docs if d in docs)
+    referenced: set = set()
+    homeless: list = []  # (subject, the nodes it points to) of subjects with no evidence
+    for s, preds in indexed.items():
+        found = docs_of(s, preds)
+        if found & docs:
+            included.add(s)
+            for slot in preds.values():
+                for m in raw_objects(slot):
+                    if type(m) is int and m < 0:
+                        referenced.add(term(m))
+                    elif isinstance(m, (URIRef, BNode)):
+                        referenced.add(m)
+        elif not found and not (src_doc in _objects(preds.get(RDF.type))):
+            homeless.append((s, [m if type(m) is not int else term(m) for slot in preds.values() for m in raw_objects(slot)
+                                 if type(m) is int or isinstance(m, (URIRef, BNode))]))
+    changed = True
+    while changed:  # themes → their broader groups, rounds, issue links between covered problems …
+        changed = False
+        rest = []
+        for s, members in homeless:
+            if s in referenced or any(m in included for m in members):
+                included.add(s)
+                referenced.update(members)
+                changed = True
+            else:
+                rest.append((s, members))
+        homeless = rest
+    return Scope([str(d) for d in chosen], len(sources), total, budget, match, included, docs)
+
+
+def _date_rank(iso: str) -> int:
+    """An ISO date as a number (later is larger), 0 when there is none."""
+    digits = re.sub(r"\D", "", iso)[:8]
+    return int(digits.ljust(8, "0")) if digits else 0
+
+
+def graph_to_view_data(g: Graph, *, max_label: int = 18, scope: Scope | None = None) -> dict:
     """Turn the knowledge graph into plain JSON-able view data, in a deterministic order.
 
     Returns a dict with:
@@ -1087,7 +1294,7 @@ def graph_to_view_data(g: Graph, *, max_label: int = 18) -> dict:
     - ``facets``: ``bulletins`` (with their issuing unit), ``publishers``, ``years``, ``themes``;
     - ``recurrence``: per theme, its rounds in time order (see :func:`_recurrence`).
     """
-    ix = _Index(g)
+    ix = _Index(g, scope.triples(g) if scope is not None else None)
     names_of = _Names()
     gv = _graph_view(ix, names_of)
     st = _layout(ix, gv)
@@ -1182,6 +1389,9 @@ def graph_to_view_data(g: Graph, *, max_label: int = 18) -> dict:
         "collapseAbove": COLLAPSE_ABOVE,
         "large": len(nodes) > LARGE_GRAPH_NODES,
     }
+    if scope is not None:
+        meta["scope"] = {"documents": len(scope.documents), "totalDocuments": scope.total_documents,
+                         "totalNodes": scope.total_nodes, "budget": scope.budget, "match": scope.match, "note": scope.note()}
     return {
         "meta": meta,
         "legend": legend,
@@ -1251,18 +1461,32 @@ def render_html(data: dict, *, title: str = "巡视整改知识图谱") -> str:
         "VIS_JS": vis_js,
         "APP_JS": _APP_JS,
         "NODES": str(data["meta"]["nodeCount"]),
+        "SCOPE": (f'<p id="scope-note" role="note">{html.escape(data["meta"]["scope"]["note"])}</p>'
+                  if "scope" in data["meta"] else ""),
     }
     # One pass, so placeholder-like text inside the inserted parts is never rescanned.
     return re.sub(r"@@([A-Z_]+)@@", lambda m: parts[m.group(1)], _TEMPLATE)
 
 
-def write_html(g: Graph, out: Path, *, title: str = "巡视整改知识图谱") -> Path:
-    """Write the graph as one self-contained, offline HTML page; returns the path written."""
+def write_html(g: Graph, out: Path, *, title: str = "巡视整改知识图谱", budget: int | None = VIEW_BUDGET,
+               match: str | None = None) -> Path:
+    """Write the graph as one self-contained, offline HTML page; returns the path written.
+
+    A graph with more than ``budget`` drawable nodes (None or 0: no limit), or a ``match``,
+    gives a page of the documents :func:`document_scope` picks, which says so in its header."""
+    write_view(g, out, title=title, budget=budget, match=match)
+    return Path(out)
+
+
+def write_view(g: Graph, out: Path, *, title: str = "巡视整改知识图谱", budget: int | None = VIEW_BUDGET,
+               match: str | None = None) -> Scope | None:
+    """:func:`write_html`, returning the :class:`Scope` of the page (None: the whole graph)."""
     out = Path(out)
-    page = render_html(graph_to_view_data(g), title=title)
+    scope = document_scope(g, budget, match)
+    page = render_html(graph_to_view_data(g, scope=scope), title=title)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8", newline="\n")
-    return out
+    return scope
 
 
 _STYLE = """
@@ -1280,6 +1504,7 @@ header button { padding: 3px 8px; cursor: pointer; }
 .tabs button[aria-pressed=true] { background: #fff; color: #263238; font-weight: 600; }
 #counts { margin-left: auto; white-space: nowrap; }
 #collapsed-info { color: #ffd54f; white-space: nowrap; }
+#scope-note { margin: 0; padding: 4px 12px; background: #fff8e1; border-bottom: 1px solid #ffe082; flex: 0 0 auto; }
 main { flex: 1 1 auto; display: flex; min-height: 0; }
 #sidebar { width: 230px; flex: 0 0 auto; overflow: auto; padding: 6px 10px; border-right: 1px solid #ddd; background: #fafafa; }
 #sidebar h2, #panel h2 { font-size: 14px; margin: 10px 0 4px; }
@@ -1986,6 +2211,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <span id="collapsed-info" hidden></span>
 <span id="counts">显示 <span id="node-count">0</span> / 共 <span id="node-total">@@NODES@@</span> 个节点</span>
 </header>
+@@SCOPE@@
 <main>
 <aside id="sidebar">
 <details><summary>使用说明</summary>

@@ -348,6 +348,7 @@ class RunReport:
     written: list[str] = field(default_factory=list)  # every file the build wrote, relative to the output folder
     up_to_date: dict | None = None  # nothing rebuilt: the stats.json of the build that made the outputs
     reference: dict = field(default_factory=dict)  # digests of the reference statistics used / saved
+    view: dict = field(default_factory=dict)  # what the HTML view covers, when not the whole graph
 
     @property
     def issues(self) -> list[Issue]:
@@ -413,6 +414,7 @@ class RunReport:
             "issues": [i.as_dict() for i in issues],
             "outputs": dict(sorted(self.outputs.items())),
             **({"reference": dict(sorted(self.reference.items()))} if self.reference else {}),
+            **({"view": self.view} if self.view else {}),
         }
 
 
@@ -436,6 +438,7 @@ def run_build(
     *,
     html: bool = True,
     shacl: bool = True,
+    view_budget: int | None = None,
     max_bytes: int = 200_000_000,
     progress: Callable[[DocState], None] | None = None,
     options: dict | None = None,
@@ -466,7 +469,7 @@ def run_build(
     are most of a large build's time.
     """
     with gc_paused():
-        return _run_build(inputs, out_dir, html=html, shacl=shacl, max_bytes=max_bytes, progress=progress,
+        return _run_build(inputs, out_dir, html=html, shacl=shacl, view_budget=view_budget, max_bytes=max_bytes, progress=progress,
                           options=options, workers=workers, use_cache=use_cache, keep_records=keep_records,
                           skip_unchanged=skip_unchanged, stage=stage or (lambda name: None))
 
@@ -527,7 +530,7 @@ def _unchanged(out: Path, fingerprint: str) -> dict | None:
         return None
 
 
-def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, workers, use_cache, keep_records,
+def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress, options, workers, use_cache, keep_records,
                skip_unchanged, stage) -> RunReport:
     out = Path(out_dir)
     options = dict(options or {})
@@ -544,7 +547,10 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     cache = DocCache(out / ".cache" / "docs" if use_cache else None)
     fingerprint = None
     if use_cache:
-        fingerprint = build_fingerprint(paths, cache, options, {"html": html, "shacl": shacl, "max_bytes": max_bytes})
+        settings = {"html": html, "shacl": shacl, "max_bytes": max_bytes}
+        if view_budget is not None:  # (only when given: the default keeps earlier builds' fingerprints)
+            settings["view_budget"] = view_budget
+        fingerprint = build_fingerprint(paths, cache, options, settings)
         stored = _unchanged(out, fingerprint) if skip_unchanged else None
         if stored is not None:
             return RunReport([], up_to_date=stored, outputs=dict(stored.get("outputs", {})))
@@ -570,7 +576,7 @@ def _run_build(inputs, out_dir, *, html, shacl, max_bytes, progress, options, wo
     report.texts = ectx.texts
     if pinned is not None or options.get("save_reference"):
         _reference_report(report, options, pinned, ectx.fitted, len(good))
-    write_outputs(report, out, html=html, shacl=shacl, stage=stage)
+    write_outputs(report, out, html=html, shacl=shacl, stage=stage, view_budget=view_budget)
     if fingerprint is not None:
         stamps = _stamps(out, report.written)
         if stamps is not None:
@@ -597,10 +603,10 @@ def _reference_report(report: RunReport, options: dict, pinned: dict | None, fit
 
 
 def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: bool = True,
-                  stage: Callable[[str], None] | None = None) -> None:
+                  stage: Callable[[str], None] | None = None, view_budget: int | None = None) -> None:
     staged = Staged(out)
     try:
-        _write_outputs(report, staged, html=html, shacl=shacl, stage=stage or (lambda name: None))
+        _write_outputs(report, staged, html=html, shacl=shacl, stage=stage or (lambda name: None), view_budget=view_budget)
         report.written = sorted([*staged.files, "stats.json"])
         staged.commit()
     finally:
@@ -609,7 +615,8 @@ def write_outputs(report: RunReport, out: Path, *, html: bool = True, shacl: boo
     atomic_write(out / "stats.json", stats.encode("utf-8"))
 
 
-def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool, stage: Callable[[str], None]) -> None:
+def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool, stage: Callable[[str], None],
+                   view_budget: int | None = None) -> None:
     from .mirror import write_graphml_to, write_problems_csv
 
     out = staged.out
@@ -642,11 +649,14 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
             report.build_issues.append(Issue("W030", "", {"count": res.violations}))
         staged.put("shacl-report.ttl", res.report.serialize(format="turtle", encoding="utf-8"))
     if html:
-        from .view import write_html
+        from .view import VIEW_BUDGET, write_view
 
         stage("html")
         tmp_html = Path(tempfile.mkdtemp()) / "xunshi.html"
-        write_html(g, tmp_html)
+        scope = write_view(g, tmp_html, budget=VIEW_BUDGET if view_budget is None else view_budget)
+        if scope is not None:
+            report.view = {"documents": len(scope.documents), "of_documents": scope.total_documents,
+                           "drawable_nodes": scope.total_nodes, "budget": scope.budget, "note": scope.note()}
         staged.put("xunshi.html", tmp_html.read_bytes())
         tmp_html.unlink()
         tmp_html.parent.rmdir()

@@ -12,6 +12,7 @@ import pytest
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SH, SKOS
 
+from pipeline import shacl
 from pipeline.query import named_queries
 from pipeline.vocab import OA, XR, XS, XS_URI, ontology_dir
 
@@ -42,12 +43,16 @@ def mini() -> Graph:
 
 
 def validate(data: Graph, shapes: Graph, ontology: Graph) -> tuple[bool, list[tuple[str, str]]]:
-    """(conforms, [(focus node, message)])."""
+    """(conforms, [(focus node, message)]) by pyshacl, after checking that the build's own
+    engine (pipeline/shacl.py) finds the same results."""
+    native = shacl.validate(data, shapes, ontology)
     conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none")
     results = [
         (str(report.value(r, SH.focusNode)), str(report.value(r, SH.resultMessage)))
         for r in report.subjects(RDF.type, SH.ValidationResult)
     ]
+    assert sorted((r.key()[0], r.key()[4]) for r in native) == sorted(results)
+    assert (not native) == conforms
     return conforms, results
 
 
