@@ -40,9 +40,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 
-from .memstore import CompactMemory, objects
+from .memstore import CompactMemory, objects, raw_objects, term
+from .vocab import XS
 
 _TYPE = RDF.type
+_SPAN = XS.Span
 
 # parameters that only describe a shape (or declare prefixes for SPARQL-based ones)
 _DESCRIPTIVE = {SH.name, SH.description, SH.order, SH.group, SH.defaultValue, SH.declare, RDFS.label, RDFS.comment}
@@ -55,6 +57,15 @@ _VALUE_TYPES = {
     XSD.string: (str, bytes), RDF.langString: (str, bytes), XSD.integer: (int,), XSD.float: (float,),
     XSD.decimal: (Decimal,), XSD.boolean: (bool,), XSD.date: (date,), XSD.time: (time,), XSD.dateTime: (datetime,),
 }
+
+
+_streq = str.__eq__  # str's own: an rdflib term's __eq__ runs in Python
+
+
+def _plain(t) -> str:
+    """A term as a plain string (dict and set lookups with rdflib terms call their Python
+    ``__eq__``; plain strings compare in C)."""
+    return str.__str__(t)
 
 
 class Unsupported(Exception):
@@ -229,25 +240,34 @@ class _Data:
 
         self.index = subject_index(g)
         self.ont = {} if ont is None else _plain_index(ont)
-        supers: dict = {}
+        supers: dict = {}  # classes as plain strings (rdflib terms compare in Python)
         for src in (g, ont) if ont is not None else (g,):
             for s, o in src.subject_objects(RDFS.subClassOf):
-                supers.setdefault(s, set()).add(o)
+                supers.setdefault(_plain(s), set()).add(_plain(o))
         self._supers = supers
         self._closure: dict = {}
         store = g.store
         self._tables = store._tables if isinstance(store, CompactMemory) else ()
         self._spo = store._spo if isinstance(store, CompactMemory) else None
+        # the store's own predicate objects by their strings: its rows look a predicate up
+        # by identity first (a shape's path is another object with the same string)
+        self.canon: dict = {}
+        if self._spo is not None:
+            from .memstore import _SHAPES
 
-    def preds(self, s) -> dict:
-        """predicate → objects (a tuple) of ``s``, the ontology's too."""
-        slots = self.index.get(s)
-        own = {} if slots is None else {p: objects(v) for p, v in slots.items()}
-        extra = self.ont.get(s)
-        if extra:
-            for p, vs in extra.items():
-                own[p] = tuple(dict.fromkeys((*own.get(p, ()), *vs)))
-        return own
+            for shape in list(_SHAPES.values()):
+                for p in shape.preds:
+                    self.canon.setdefault(_plain(p), p)
+            for t in self._tables:
+                for p in t.PREDICATES:
+                    self.canon.setdefault(_plain(p), p)
+
+    def preds(self, s, slots=None) -> _Values:
+        """predicate → objects (a tuple) of ``s``, the ontology's too, each predicate's made
+        when asked for (``slots``: the index's entry of ``s`` when the caller has it)."""
+        if slots is None:
+            slots = self.index.get(s)
+        return _Values(slots, self.ont.get(s))
 
     def types(self, s) -> tuple:
         if self._spo is not None:
@@ -269,11 +289,22 @@ class _Data:
             own = tuple(dict.fromkeys((*own, *extra[_TYPE])))
         return own
 
+    def row_class(self, m):
+        """The class of index slot member ``m`` if it is a live row of the build store's
+        span or figure table (a number: see :func:`pipeline.memstore.term`), else None."""
+        if type(m) is not int or not self._tables:
+            return None
+        for t in self._tables:
+            k = m if m >= 0 else ~m
+            if (t.CLASS == _SPAN) == (m >= 0) and t.find_key(k) is not None:
+                return t.CLASS
+        return None
+
     def superclasses(self, c) -> frozenset:
-        """``c`` and every class it is a subclass of."""
+        """``c`` and every class it is a subclass of, as plain strings."""
         got = self._closure.get(c)
         if got is None:
-            seen, todo = {c}, [c]
+            seen, todo = {_plain(c)}, [_plain(c)]
             while todo:
                 for sup in self._supers.get(todo.pop(), ()):
                     if sup not in seen:
@@ -285,6 +316,7 @@ class _Data:
     def is_instance(self, v, c) -> bool:
         if isinstance(v, Literal):
             return False
+        c = _plain(c)
         return any(c in self.superclasses(t) for t in self.types(v))
 
     def subjects(self) -> Iterator[tuple[object, dict]]:
@@ -294,6 +326,26 @@ class _Data:
         for s in self.ont:
             if self.index.get(s) is None:
                 yield s, {}
+
+
+class _Values:
+    """A subject's objects by predicate, as a tuple of terms each, made from the index's
+    slots when first asked for (a shape reads a few of a subject's predicates)."""
+
+    __slots__ = ("slots", "extra", "made")
+
+    def __init__(self, slots, extra) -> None:
+        self.slots, self.extra, self.made = slots, extra, {}
+
+    def get(self, p, default=()):
+        got = self.made.get(p)
+        if got is None:
+            slot = self.slots.get(p) if self.slots is not None else None
+            got = () if slot is None else objects(slot)
+            if self.extra and p in self.extra:
+                got = tuple(dict.fromkeys((*got, *self.extra[p])))
+            self.made[p] = got
+        return got if got else default
 
 
 def _plain_index(g: Graph) -> dict:
@@ -327,19 +379,19 @@ def _compare(v, m) -> int | None:
 def _datatype_ok(v, dt) -> bool:
     if not isinstance(v, Literal):
         return False
-    if v.datatype == dt:
+    if v.datatype is not None and _streq(v.datatype, dt):
         if getattr(v, "ill_typed", None) is True:
             return False
         want = _VALUE_TYPES.get(dt)
         return want is None or (isinstance(v.value, want) and not (dt != XSD.boolean and isinstance(v.value, bool)))
-    if dt == RDFS.Literal:
-        return True
-    if dt == RDFS.Datatype:
-        return v.datatype is not None
-    if dt == XSD.string:
-        return v.datatype is None and v.language is None
-    if dt == RDF.langString:
+    if _streq(dt, RDF.langString):
         return bool(v.language)
+    if _streq(dt, XSD.string):
+        return v.datatype is None and v.language is None
+    if _streq(dt, RDFS.Literal):
+        return True
+    if _streq(dt, RDFS.Datatype):
+        return v.datatype is not None
     return False
 
 
@@ -382,13 +434,14 @@ class _Validator:
     def conforms(self, shape: _Shape, v) -> bool:
         """Whether ``v`` as a focus node conforms to the (value-constraint) ``shape``."""
         if shape.path is not None:
-            values = self.data.preds(v).get(shape.path, ())
-            return all(self.value_ok(c, x) for c in shape.value_checks for x in values) and not self._set_faults(shape, v, values, self.data.preds(v))
+            preds = self.data.preds(v)
+            values = preds.get(shape.path, ())
+            return all(self.value_ok(c, x) for c in shape.value_checks for x in values) and not self._set_faults(shape, v, values, preds)
         if not all(self.value_ok(c, v) for c in shape.value_checks):
             return False
         return not any(c.kind == "hasValue" and c.arg != v for c in shape.set_checks)
 
-    def _set_faults(self, shape: _Shape, focus, values: tuple, preds: dict) -> list[tuple[_Constraint, object]]:
+    def _set_faults(self, shape: _Shape, focus, values: tuple, preds: _Values) -> list[tuple[_Constraint, object]]:
         faults: list[tuple[_Constraint, object]] = []
         for c in shape.set_checks:
             k, a = c.kind, c.arg
@@ -428,7 +481,7 @@ class _Validator:
                 faults.extend((c, v) for v in values if v in others)
         return faults
 
-    def validate(self, shape: _Shape, focus, preds: dict) -> None:
+    def validate(self, shape: _Shape, focus, preds: _Values) -> None:
         """Every result of ``focus`` against node shape ``shape``."""
         add = self.results.append
         if shape.value_checks or shape.set_checks:  # constraints on the focus node itself
@@ -480,9 +533,10 @@ def validate(data: Graph, shapes: Shapes | Graph, ont: Graph | None = None) -> l
     by_subject_of: dict = {}
     by_object_of: dict = {}
     by_node: dict = {}
+    _canonicalise(compiled, d.canon)
     for shape in compiled.node_shapes:
         for c in shape.target_classes:
-            by_class.setdefault(c, []).append(shape)
+            by_class.setdefault(_plain(c), []).append(shape)
         for p in shape.subjects_of:
             by_subject_of.setdefault(p, []).append(shape)
         for p in shape.objects_of:
@@ -515,11 +569,15 @@ def validate(data: Graph, shapes: Shapes | Graph, ont: Graph | None = None) -> l
         if by_object_of:
             for p in slots.keys():
                 for shape in by_object_of.get(p, ()):
-                    for o in objects(slots[p]):
+                    for m in raw_objects(slots[p]):
+                        cls = d.row_class(m)
+                        if cls is not None and shape in shapes_of_type(cls):
+                            continue  # a span or figure row: validated by its class anyway
+                        o = term(m)
                         if not _targeted_otherwise(d, shape, o, by_subject_of, shapes_of_type):
                             extra.setdefault((o, shape), None)
         if targeted:
-            preds = d.preds(s)
+            preds = d.preds(s, slots)
             for shape in targeted:
                 v.validate(shape, s, preds)
     for n, shapes_n in by_node.items():  # target nodes that are no subject of the data
@@ -529,6 +587,36 @@ def validate(data: Graph, shapes: Shapes | Graph, ont: Graph | None = None) -> l
     for o, shape in extra:
         v.validate(shape, o, d.preds(o))
     return sorted(v.results, key=Result.key)
+
+
+def _canonicalise(compiled: Shapes, canon: dict) -> None:
+    """The shapes' predicates made the data store's own objects (see :class:`_Data`)."""
+    if not canon:
+        return
+    seen: set = set()
+
+    def walk(shape: _Shape | None) -> None:
+        if shape is None or id(shape) in seen:
+            return
+        seen.add(id(shape))
+        if shape.path is not None:
+            shape.path = canon.get(_plain(shape.path), shape.path)
+        shape.subjects_of = [canon.get(_plain(p), p) for p in shape.subjects_of]
+        shape.objects_of = [canon.get(_plain(p), p) for p in shape.objects_of]
+        for c in shape.set_checks:
+            if c.kind in ("lessThanOrEquals", "lessThan", "equals", "disjoint"):
+                c.arg = canon.get(_plain(c.arg), c.arg)
+        for c in shape.value_checks:
+            if c.kind in ("or", "and"):
+                for m in c.arg:
+                    walk(m)
+            elif c.kind == "not":
+                walk(c.arg)
+        for prop in shape.properties:
+            walk(prop)
+
+    for shape in compiled.node_shapes:
+        walk(shape)
 
 
 def _targeted_otherwise(d: _Data, shape: _Shape, o, by_subject_of: dict, shapes_of_type: Callable) -> bool:
