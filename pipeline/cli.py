@@ -161,11 +161,18 @@ def cmd_view(args) -> int:
     from .query import load_graph
     from .view import VIEW_BUDGET, write_view
 
-    graph = load_graph(args.graph)
+    from .store import is_store, view_subgraph
+
+    budget = VIEW_BUDGET if args.budget is None else args.budget
     out = Path(args.out) if args.out else Path(args.graph) / "xunshi.html"
-    scope = write_view(graph, out, budget=VIEW_BUDGET if args.budget is None else args.budget, match=args.match)
+    if is_store(args.graph):  # read in place: only the documents the page covers
+        graph, documents, totals = view_subgraph(args.graph, budget, args.match)
+        scope = write_view(graph, out, budget=budget, match=args.match, documents=documents, totals=totals)
+    else:
+        graph = load_graph(args.graph)
+        scope = write_view(graph, out, budget=budget, match=args.match)
     print(f"已写入 (written): {out}")
-    if scope is not None:
+    if scope is not None and scope.partial:
         print(scope.note())
     return 0
 

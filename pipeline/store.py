@@ -791,6 +791,97 @@ def query_store(store_or_dir: ox.Store | str | Path, spec: str, bindings: Mappin
         del store
 
 
+_VIEW_PREFIXES = """PREFIX xs: <https://w3id.org/xunshi/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+"""
+
+
+def view_subgraph(store_dir: str | Path, budget: int | None, match: str | None) -> tuple[Graph, list, tuple[int, int]]:
+    """What the HTML view of a store reads: (the named graphs of the documents
+    :func:`pipeline.view.choose_documents` picks, with the corpus graph's triples about the
+    nodes they mention, as an rdflib graph; those documents; (documents, drawable nodes) of
+    the whole store). The store is read in place: a 10,000-bulletin build is far too large
+    to parse into rdflib for one page."""
+    from pipeline.view import _DRAWN_CLASSES, choose_documents
+
+    store = open_store(store_dir, read_only=True)
+    try:
+        classes = " ".join(f"<{c}>" for c in dict.fromkeys(_DRAWN_CLASSES))
+        skip = f"FILTER (?doc != <{CORPUS_GRAPH}> && ?doc != <{ONTOLOGY_GRAPH}>)"
+
+        ask = store.query
+
+        def rows(q: str):
+            return ask(_VIEW_PREFIXES + q, use_default_graph_as_union=True)
+
+        sources = {from_ox(r["doc"]): str(r["src"].value) for r in rows(
+            "SELECT ?doc ?src WHERE { GRAPH ?doc { ?doc a xs:SourceDocument ; dcterms:source ?src } }")}
+        dated: dict = {}
+        words: dict = defaultdict(list)
+        for r in rows("SELECT ?doc ?issued ?title WHERE { GRAPH ?doc { ?b a xs:Bulletin "
+                      "OPTIONAL { ?b dcterms:issued ?issued } OPTIONAL { ?b dcterms:title ?title } } " + skip + " }"):
+            doc = from_ox(r["doc"])
+            if r["issued"] is not None and str(r["issued"].value) > dated.get(doc, ""):
+                dated[doc] = str(r["issued"].value)
+            if r["title"] is not None:
+                words[doc].append(str(r["title"].value))
+        for r in rows("SELECT DISTINCT ?doc ?label WHERE { GRAPH ?doc { ?b a xs:Bulletin ; dcterms:publisher ?u } "
+                      "?u skos:prefLabel|skos:altLabel ?label " + skip + " }"):
+            words[from_ox(r["doc"])].append(str(r["label"].value))
+        own = {from_ox(r["doc"]): int(r["n"].value) for r in rows(
+            "SELECT ?doc (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?doc { ?s a ?c } VALUES ?c { " + classes + " } "
+            + skip + " } GROUP BY ?doc")}
+        total = next(iter(rows("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c VALUES ?c { " + classes + " } }")))["n"]
+        chosen = choose_documents(sources, dated, words, own, budget, match)
+        g = Graph()
+        subjects: set = set()
+        nodes: set = set()
+        for d in chosen:
+            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(str(d))):
+                t = (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
+                g.add(t)
+                subjects.add(t[0])
+                nodes.add(t[0])
+                if not isinstance(t[2], Literal):
+                    nodes.add(t[2])
+        # the corpus graph's triples about those nodes (labels of shared units and policies,
+        # rounds, themes, links between the documents' problems), then about the nodes those
+        # name (a theme's group, a round …), a few steps out
+        wanted, seen = set(nodes), set()
+        for _step in range(4):
+            if not wanted:
+                break
+            seen |= wanted
+            found: set = set()
+            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(str(CORPUS_GRAPH))):
+                s_, o_ = from_ox(q.subject), from_ox(q.object)
+                if s_ in wanted or (_step == 0 and o_ in subjects):
+                    g.add((s_, from_ox(q.predicate), o_))
+                    for n in (s_, o_):
+                        if not isinstance(n, Literal) and n not in seen:
+                            found.add(n)
+            wanted = found
+        # a node read from the corpus graph with evidence only in other documents is not on
+        # the page (the build's own view leaves it out: its evidence places it elsewhere);
+        # without that evidence here it would look like a corpus-level node
+        spans = {s_ for s_ in g.subjects(XS.inDocument, None)}
+        bare = sorted({s_ for s_ in g.subjects() if s_ not in subjects and s_ not in spans
+                       and not any(o_ in spans for o_ in g.objects(s_, None))}, key=str)
+        elsewhere: set = set()
+        for i in range(0, len(bare), 500):
+            values = " ".join(n.n3() for n in bare[i:i + 500] if isinstance(n, URIRef))
+            if values:
+                elsewhere |= {from_ox(r["n"]) for r in rows(
+                    "SELECT DISTINCT ?n WHERE { VALUES ?n { " + values + " } ?n ?p ?sp . ?sp a xs:Span }")}
+        for n in elsewhere:
+            g.remove((n, None, None))
+    finally:
+        ask = rows = None
+        del store
+    return g, chosen, (len(sources), int(total.value))
+
+
 def load_files_into(store: ox.Store, paths: Iterable[str | Path], *, graph: ox.NamedNode | None = None) -> int:
     """Parse RDF files (by suffix: .ttl .nt .trig .nq) into ``store``; triples go to ``graph``
     (default: the default graph), quads keep their graphs. Returns the number of files."""

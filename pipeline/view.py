@@ -1106,6 +1106,11 @@ class Scope:
                         continue
                 yield s, p, o
 
+    @property
+    def partial(self) -> bool:
+        """Whether the page leaves documents out (or picked them by ``match``)."""
+        return self.match is not None or len(self.documents) < self.total_documents
+
     def note(self) -> str:
         """What the page leaves out, for its header (plain text)."""
         how = f"含“{self.match}”的" if self.match else "最近的"
@@ -1162,17 +1167,35 @@ def _objects(slot) -> tuple:
 _DRAWN_CLASSES = tuple(URIRef(c) for t in NODE_TYPES for c in t.classes)
 
 
-def document_scope(g: Graph, budget: int | None = VIEW_BUDGET, match: str | None = None) -> Scope | None:
-    """The documents a page of ``g`` covers: those whose source path, bulletin titles or
-    publishers contain ``match`` (if given), newest first (by their bulletins' date, then
-    path), as many as fit in ``budget`` drawable nodes of their own (at least one). None
-    when the page can draw the whole graph (nothing to match and within the budget, or no
-    budget)."""
+def choose_documents(sources: dict, dated: dict, words: dict, own: dict, budget: int | None, match: str | None) -> list:
+    """The documents a page covers: of ``sources`` (document → its source path), those whose
+    path or ``words`` (bulletin titles, publishers' names) contain ``match`` (if given),
+    newest first (``dated``: each one's newest bulletin date, ISO; then by path), as many as
+    fit in ``budget`` drawable nodes of their own (``own``; at least one)."""
+    candidates = sorted(sources, key=lambda d: (-_date_rank(dated.get(d, "")), sources[d], str(d)))
+    if match is not None:
+        candidates = [d for d in candidates if match in sources[d] or any(match in w for w in words.get(d, ()))]
+    chosen: list = []
+    used = 0
+    for d in candidates:
+        if chosen and budget and used + own.get(d, 0) > budget:
+            break
+        chosen.append(d)
+        used += own.get(d, 0)
+    return chosen
+
+
+def document_scope(g: Graph, budget: int | None = VIEW_BUDGET, match: str | None = None, *,
+                   documents: list | None = None, totals: tuple[int, int] | None = None) -> Scope | None:
+    """The scope of a page of ``g``: the documents :func:`choose_documents` picks (or the
+    given ``documents``, with the whole corpus's ``totals`` (documents, drawable nodes) when
+    ``g`` holds only part of it). None when the page can draw the whole graph (nothing to
+    match and within the budget, or no budget)."""
     from .build import subject_index
     from .memstore import count_instances, raw_objects, split_index, term
 
     total = sum(count_instances(g, c) for c in dict.fromkeys(_DRAWN_CLASSES))
-    if match is None and (not budget or total <= budget):
+    if documents is None and match is None and (not budget or total <= budget):
         return None
     index = subject_index(g)
     span_doc = _SpanDocs(g)
@@ -1223,16 +1246,10 @@ def document_scope(g: Graph, budget: int | None = VIEW_BUDGET, match: str | None
             figure_docs.append((r, d))
             if d is not None:
                 own[d] += 1
-    candidates = sorted(sources, key=lambda d: (-_date_rank(dated.get(d, "")), sources[d], str(d)))
-    if match is not None:
-        candidates = [d for d in candidates if match in sources[d] or any(match in w for w in words.get(d, ()))]
-    chosen: list = []
-    used = 0
-    for d in candidates:
-        if chosen and budget and used + own.get(d, 0) > budget:
-            break
-        chosen.append(d)
-        used += own.get(d, 0)
+    if documents is not None:
+        chosen = [d for d in documents if d in sources]
+    else:
+        chosen = choose_documents(sources, dated, words, own, budget, match)
     docs = set(chosen)
     included: set = set(chosen)
     if spans is not None:
@@ -1266,7 +1283,8 @@ def document_scope(g: Graph, budget: int | None = VIEW_BUDGET, match: str | None
             else:
                 rest.append((s, members))
         homeless = rest
-    return Scope([str(d) for d in chosen], len(sources), total, budget, match, included, docs)
+    n_docs, n_nodes = totals if totals is not None else (len(sources), total)
+    return Scope([str(d) for d in chosen], n_docs, n_nodes, budget, match, included, docs)
 
 
 def _date_rank(iso: str) -> int:
@@ -1389,7 +1407,7 @@ def graph_to_view_data(g: Graph, *, max_label: int = 18, scope: Scope | None = N
         "collapseAbove": COLLAPSE_ABOVE,
         "large": len(nodes) > LARGE_GRAPH_NODES,
     }
-    if scope is not None:
+    if scope is not None and scope.partial:
         meta["scope"] = {"documents": len(scope.documents), "totalDocuments": scope.total_documents,
                          "totalNodes": scope.total_nodes, "budget": scope.budget, "match": scope.match, "note": scope.note()}
     return {
@@ -1479,10 +1497,11 @@ def write_html(g: Graph, out: Path, *, title: str = "巡视整改知识图谱", 
 
 
 def write_view(g: Graph, out: Path, *, title: str = "巡视整改知识图谱", budget: int | None = VIEW_BUDGET,
-               match: str | None = None) -> Scope | None:
-    """:func:`write_html`, returning the :class:`Scope` of the page (None: the whole graph)."""
+               match: str | None = None, documents: list | None = None, totals: tuple[int, int] | None = None) -> Scope | None:
+    """:func:`write_html`, returning the :class:`Scope` of the page (None: the whole graph);
+    ``documents`` and ``totals`` as :func:`document_scope` takes them."""
     out = Path(out)
-    scope = document_scope(g, budget, match)
+    scope = document_scope(g, budget, match, documents=documents, totals=totals)
     page = render_html(graph_to_view_data(g, scope=scope), title=title)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8", newline="\n")

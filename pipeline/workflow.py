@@ -654,7 +654,7 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
         stage("html")
         tmp_html = Path(tempfile.mkdtemp()) / "xunshi.html"
         scope = write_view(g, tmp_html, budget=VIEW_BUDGET if view_budget is None else view_budget)
-        if scope is not None:
+        if scope is not None and scope.partial:
             report.view = {"documents": len(scope.documents), "of_documents": scope.total_documents,
                            "drawable_nodes": scope.total_nodes, "budget": scope.budget, "note": scope.note()}
         staged.put("xunshi.html", tmp_html.read_bytes())

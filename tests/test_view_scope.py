@@ -89,13 +89,22 @@ def test_match_picks_documents_by_path_title_or_publisher(big):
     assert view.document_scope(big, match="无此文件").documents == []
 
 
-def test_the_build_store_picks_what_a_plain_graph_picks(tmp_path):
-    """The span and figure rows read by column give the same scope and view as the triples."""
+@pytest.fixture(scope="module")
+def built12(tmp_path_factory):
+    """A build of 12 synthetic bulletins (the build store) and its Oxigraph store."""
+    from pipeline.store import write_store
     from pipeline.workflow import run_build
 
-    gen = load_bench("gen_corpus")
-    gen.generate(12, tmp_path / "c", seed=5)
-    g = run_build([tmp_path / "c" / "bulletins"], tmp_path / "o", html=False, shacl=False, use_cache=False).graph
+    tmp = tmp_path_factory.mktemp("scope")
+    load_bench("gen_corpus").generate(12, tmp / "c", seed=5)
+    g = run_build([tmp / "c" / "bulletins"], tmp / "o", html=False, shacl=False, use_cache=False).graph
+    write_store(g, tmp / "store")
+    return g, tmp / "store"
+
+
+def test_the_build_store_picks_what_a_plain_graph_picks(built12):
+    """The span and figure rows read by column give the same scope and view as the triples."""
+    g, _ = built12
     plain = Graph()
     for t in g:
         plain.add(t)
@@ -120,3 +129,44 @@ def test_cli_view_match_and_budget(big, tmp_path, capsys):
     assert "bulletin-00003.txt" in page and "bulletin-00004.txt" not in page
     assert main(["view", "--graph", str(tmp_path / "g"), "-o", str(tmp_path / "w.html"), "--budget", "0"]) == 0
     assert "本页只收录" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("budget, match", [(400, None), (None, "synthetic-0000"), (0, None)])
+def test_a_store_gives_the_page_the_build_gives(built12, budget, match):
+    """`xunshi view --graph STORE` reads only the covered documents' named graphs and the
+    corpus graph's triples about their nodes, and draws the same page."""
+    from pipeline.store import view_subgraph
+
+    g, store = built12
+    sub, chosen, totals = view_subgraph(store, budget, match)
+    mine = view.document_scope(g, budget, match) if (budget or match) else None
+    if mine is None:  # the whole graph
+        assert len(chosen) == totals[0] == 12
+        mine = view.document_scope(g, None, None, documents=chosen)
+    assert [str(d) for d in chosen] == mine.documents
+    theirs = view.document_scope(sub, budget, match, documents=chosen, totals=totals)
+    assert (theirs.total_documents, theirs.total_nodes) == (mine.total_documents, mine.total_nodes)
+    a, b = view.graph_to_view_data(g, scope=mine), view.graph_to_view_data(sub, scope=theirs)
+    assert {n["iri"] for n in a["nodes"]} == {n["iri"] for n in b["nodes"]}
+    # the same but for decimals: Oxigraph keeps them canonical (a score 1.0 reads 1)
+    assert _decimals(a) == _decimals(b)
+    if budget:
+        assert len(sub) < len(g) / 2  # only part of the store was read
+
+
+def _decimals(data: dict) -> str:
+    import json
+
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    text = re.sub(r"(\d+\.\d*?)0+(?=\D)", r"\1", text)
+    return re.sub(r"(\d)\.(?=\D)", r"\1", text)
+
+
+def test_cli_view_of_a_store(built12, tmp_path, capsys):
+    from pipeline.cli import main
+
+    _, store = built12
+    assert main(["view", "--graph", str(store), "-o", str(tmp_path / "s.html"), "--match", "synthetic-00003"]) == 0
+    assert "含“synthetic-00003”的 1 份源文件(共 12 份" in capsys.readouterr().out
+    page = (tmp_path / "s.html").read_text(encoding="utf-8")
+    assert "synthetic-00003.txt" in page and "synthetic-00004.txt" not in page and 'id="scope-note"' in page
