@@ -1447,23 +1447,41 @@ def vis_network_js() -> str:
 _JSON_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 
 
-def _json_for_script(data: dict) -> str:
-    """JSON safe to place inside a <script> element (no <, >, &, U+2028/2029 left raw).
-
-    In JSON these characters can only occur inside strings, where the escapes mean the same.
-    (``str.replace`` per character: several times faster than ``str.translate`` on 10 MB.)"""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for ch, esc in _JSON_ESCAPES:
-        text = text.replace(ch, esc)
-    return text
-
-
 def _csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 def render_html(data: dict, *, title: str = "巡视整改知识图谱") -> str:
     """The complete page for already computed view data (see :func:`graph_to_view_data`)."""
+    return "".join(_page_parts(data, title))
+
+
+def _json_chunks(data: dict, size: int = 1 << 20) -> Iterator[str]:
+    """The view data as JSON safe to place inside a <script> element (no <, >, &,
+    U+2028/2029 left raw: in JSON they can only occur inside strings, where the escapes mean
+    the same), in pieces of about ``size`` characters: the page is written without the whole
+    JSON text (~30 MB as a str for 20,000 nodes) and its escaped copies."""
+    buf: list[str] = []
+    n = 0
+    for chunk in json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).iterencode(data):
+        buf.append(chunk)
+        n += len(chunk)
+        if n >= size:
+            yield _escape_json("".join(buf))
+            buf, n = [], 0
+    if buf:
+        yield _escape_json("".join(buf))
+
+
+def _escape_json(text: str) -> str:
+    # str.replace per character: several times faster than str.translate on 10 MB
+    for ch, esc in _JSON_ESCAPES:
+        text = text.replace(ch, esc)
+    return text
+
+
+def _page_parts(data: dict, title: str) -> Iterator[str]:
+    """The page, piece by piece: the template's text and what goes into its placeholders."""
     vis_js = vis_network_js()
     csp = (
         "default-src 'none'; "
@@ -1475,15 +1493,22 @@ def render_html(data: dict, *, title: str = "巡视整改知识图谱") -> str:
         "TITLE": html.escape(title),
         "CSP": html.escape(csp, quote=False),  # no " in it; keep the quotes readable
         "STYLE": _STYLE,
-        "DATA": _json_for_script(data),
         "VIS_JS": vis_js,
         "APP_JS": _APP_JS,
         "NODES": str(data["meta"]["nodeCount"]),
         "SCOPE": (f'<p id="scope-note" role="note">{html.escape(data["meta"]["scope"]["note"])}</p>'
                   if "scope" in data["meta"] else ""),
     }
-    # One pass, so placeholder-like text inside the inserted parts is never rescanned.
-    return re.sub(r"@@([A-Z_]+)@@", lambda m: parts[m.group(1)], _TEMPLATE)
+    # the template split at its placeholders, so placeholder-like text inside the inserted
+    # parts is never rescanned
+    pieces = re.split(r"@@([A-Z_]+)@@", _TEMPLATE)
+    for i, piece in enumerate(pieces):
+        if i % 2 == 0:
+            yield piece
+        elif piece == "DATA":
+            yield from _json_chunks(data)
+        else:
+            yield parts[piece]
 
 
 def write_html(g: Graph, out: Path, *, title: str = "巡视整改知识图谱", budget: int | None = VIEW_BUDGET,
@@ -1502,9 +1527,11 @@ def write_view(g: Graph, out: Path, *, title: str = "巡视整改知识图谱", 
     ``documents`` and ``totals`` as :func:`document_scope` takes them."""
     out = Path(out)
     scope = document_scope(g, budget, match, documents=documents, totals=totals)
-    page = render_html(graph_to_view_data(g, scope=scope), title=title)
+    data = graph_to_view_data(g, scope=scope)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8", newline="\n")
+    with open(out, "w", encoding="utf-8", newline="\n") as fh:
+        for part in _page_parts(data, title):
+            fh.write(part)
     return scope
 
 
@@ -2229,8 +2256,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <button type="button" id="expand-all">全部展开</button>
 <span id="collapsed-info" hidden></span>
 <span id="counts">显示 <span id="node-count">0</span> / 共 <span id="node-total">@@NODES@@</span> 个节点</span>
-</header>
-@@SCOPE@@
+</header>@@SCOPE@@
 <main>
 <aside id="sidebar">
 <details><summary>使用说明</summary>

@@ -508,6 +508,34 @@ def test_overview_groups_then_expands_on_click(browser, sample, tmp_path):
     assert_clean(tab)
 
 
+def test_a_scoped_page_says_what_it_covers(browser, tmp_path):
+    """A graph above the node budget: the page of its newest files opens cleanly, its header
+    line says how many files of how many it shows, and the counts are the page's own."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from bench_view import synthetic_graph
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    g = synthetic_graph(3000)
+    scope = view.write_view(g, tmp_path / "scoped.html", budget=1000)
+    tab = Tab(browser, tmp_path / "scoped.html")
+    note = tab.text("#scope-note")
+    assert f"本页只收录最近的 {len(scope.documents)} 份源文件(共 {scope.total_documents} 份" in note
+    data = view.graph_to_view_data(g, scope=scope)
+    shown, total, _ = counts(tab)
+    assert total == data["meta"]["nodeCount"] < 3000
+    assert_clean(tab)
+    # a match is the user's text: it shows as text, never as markup
+    bad = '<img src=x onerror="window.__xss = 9">'
+    view.write_view(g, tmp_path / "bad.html", match=bad)
+    tab = Tab(browser, tmp_path / "bad.html")
+    assert bad in tab.text("#scope-note")
+    assert tab.js("typeof window.__xss") == "undefined"
+    assert_clean(tab)
+
+
 # ---------------------------------------------------------------- safety
 
 
