@@ -48,11 +48,15 @@ class Staged:
         self.files.clear()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """``data`` to ``path`` through a temporary file renamed into place."""
+def atomic_write(path: Path, data: bytes | Callable) -> None:
+    """``data`` to ``path`` through a temporary file renamed into place; ``data`` is the
+    bytes, or a function that writes them to the binary file it is given."""
     staged = Staged(path.parent)
     try:
-        staged.put(path.name, data)
+        if callable(data):
+            staged.write(path.name, data)
+        else:
+            staged.put(path.name, data)
         staged.commit()
     finally:
         staged.discard()

@@ -265,7 +265,8 @@ class DocCache:
         if key is None:
             return
         self.used.add(key)
-        atomic_write(self.folder / f"{key}.pickle", pickle.dumps(st, protocol=pickle.HIGHEST_PROTOCOL))
+        # pickled straight into the file, without a bytes copy of each document's records
+        atomic_write(self.folder / f"{key}.pickle", lambda fh: pickle.dump(st, fh, protocol=pickle.HIGHEST_PROTOCOL))
 
     def prune(self) -> None:
         """Drop entries no input used this time (deleted or changed files)."""
