@@ -543,7 +543,7 @@ def subject_index(g: Graph) -> Mapping:
     if isinstance(g.store, CompactMemory):
         return g.store.subject_index()
     by_subject: dict = {}
-    for s, p, o in g:
+    for s, p, o in g.triples((None, None, None)):  # a Dataset iterates quads
         preds = by_subject.get(s)
         if preds is None:
             preds = by_subject[s] = {}

@@ -242,7 +242,7 @@ class _Index:
     def __init__(self, g: Graph, triples: Iterable[tuple] | None = None) -> None:
         out: dict[str, dict[str, list]] = {}
         inc: dict[str, dict[str, list[str]]] = {}
-        for s, p, o in g if triples is None else triples:
+        for s, p, o in g.triples((None, None, None)) if triples is None else triples:  # (a Dataset iterates quads)
             # (type checks by class first: isinstance on rdflib's terms is slow at this scale)
             sk = str(s) if s.__class__ is URIRef else _key(s)
             pk = str(p)

@@ -250,3 +250,27 @@ def test_warnings_do_not_break_conformance(sample_results):
     res = validate_graph(g, shapes=sg)
     assert res.engine == "native" and res.conforms and res.violations == 0
     assert len(list(res.report.subjects(SH.resultSeverity, SH.Warning))) == len(_instances(g, XS.Problem))
+
+
+def test_a_dataset_is_validated_too(sample_results, tmp_path):
+    """A TriG file loads as a Dataset (which iterates quads): validation and the view read
+    its triples."""
+    from rdflib import Dataset
+
+    from pipeline import view
+    from pipeline.cli import main
+    from pipeline.query import load_graph
+
+    g, _ = sample_results
+    d = Dataset(default_union=True)
+    part = d.graph(URIRef("https://example.org/graph"))
+    for t in g:
+        part.add(t)
+    d.serialize(tmp_path / "x.trig", format="trig")
+    loaded = load_graph(tmp_path / "x.trig")
+    assert isinstance(loaded, Dataset)
+    res = validate_graph(loaded)
+    assert res.engine == "native" and res.conforms
+    assert main(["validate", "--graph", str(tmp_path / "x.trig")]) == 0
+    data = view.graph_to_view_data(loaded)
+    assert data["meta"]["nodeCount"] == view.graph_to_view_data(g)["meta"]["nodeCount"] > 100
