@@ -239,7 +239,7 @@ class _Data:
         from .build import subject_index
 
         self.index = subject_index(g)
-        self.ont = {} if ont is None else _plain_index(ont)
+        self.ont = {} if ont is None else {s: {p: objects(v) for p, v in preds.items()} for s, preds in subject_index(ont).items()}
         supers: dict = {}  # classes as plain strings (rdflib terms compare in Python)
         for src in (g, ont) if ont is not None else (g,):
             for s, o in src.subject_objects(RDFS.subClassOf):
@@ -346,13 +346,6 @@ class _Values:
                 got = tuple(dict.fromkeys((*got, *self.extra[p])))
             self.made[p] = got
         return got if got else default
-
-
-def _plain_index(g: Graph) -> dict:
-    out: dict = {}
-    for s, p, o in g:
-        out.setdefault(s, {}).setdefault(p, []).append(o)
-    return {s: {p: tuple(dict.fromkeys(vs)) for p, vs in ps.items()} for s, ps in out.items()}
 
 
 # --------------------------------------------------------------------------- evaluation

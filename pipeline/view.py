@@ -1093,10 +1093,11 @@ class Scope:
     match: str | None
     included: set  # the subjects read (terms as the graph holds them)
     doc_terms: set  # the covered documents as terms
+    span_doc: _SpanDocs  # the graph's spans' documents (read again by triples)
 
     def triples(self, g: Graph) -> Iterator[tuple]:
         """The covered subjects' triples, evidence outside the covered documents left out."""
-        span_doc = _SpanDocs(g)
+        span_doc = self.span_doc
         docs = self.doc_terms
         for s in sorted(self.included, key=_key):
             for p, o in g.predicate_objects(s):
@@ -1284,7 +1285,7 @@ def document_scope(g: Graph, budget: int | None = VIEW_BUDGET, match: str | None
                 rest.append((s, members))
         homeless = rest
     n_docs, n_nodes = totals if totals is not None else (len(sources), total)
-    return Scope([str(d) for d in chosen], n_docs, n_nodes, budget, match, included, docs)
+    return Scope([str(d) for d in chosen], n_docs, n_nodes, budget, match, included, docs, span_doc)
 
 
 def _date_rank(iso: str) -> int:
