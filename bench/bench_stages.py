@@ -8,9 +8,10 @@ resident memory after it and the peak so far (MiB, as ``bench_scale.py`` prints 
 Machines here are shared and noisy: compare stages within one run, and runs by their shares
 rather than their seconds.
 
-With ``--reference FILE`` the passes weigh by a pinned reference (``xunshi build --reference``).
+With ``--reference FILE`` the passes weigh by a pinned reference (``xunshi build --reference``);
+with ``--full`` the default build's SHACL validation and HTML view are timed too.
 
-usage: python bench/bench_stages.py CORPUS_DIR [--reference FILE] [--json]
+usage: python bench/bench_stages.py CORPUS_DIR [--reference FILE] [--full] [--json]
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from pipeline import ingest  # noqa: E402
 from pipeline.build import iri, subject_index, write_turtle  # noqa: E402
 from pipeline.enrich import ENRICH_PIPELINE, PASSES, EnrichContext, load_passes  # noqa: E402
 from pipeline.mirror import write_graphml_to, write_problems_csv  # noqa: E402
-from pipeline.validate import check_evidence  # noqa: E402
+from pipeline.validate import check_evidence, validate_graph  # noqa: E402
+from pipeline.view import write_view  # noqa: E402
 from pipeline.workflow import ANALYST_FILES, RecordSpill, gc_paused, link_and_build, process_all  # noqa: E402
 
 
@@ -46,9 +48,10 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run_stages(corpus: Path, out: Path, options: dict | None = None) -> list[dict]:
+def run_stages(corpus: Path, out: Path, options: dict | None = None, full: bool = False) -> list[dict]:
     """[{"stage", "seconds", "rss_mb", "peak_mb"}] of a build of ``corpus`` (outputs in ``out``;
-    ``options`` as a build's, e.g. ``{"reference": path}``)."""
+    ``options`` as a build's, e.g. ``{"reference": path}``); ``full``: the default build's
+    SHACL validation and HTML view too."""
     rows: list[dict] = []
     t0 = time.perf_counter()
 
@@ -82,7 +85,13 @@ def run_stages(corpus: Path, out: Path, options: dict | None = None) -> list[dic
         mark("CSV")
         bad = check_evidence(g, ctx.texts)
         mark("evidence check")
-    rows.append({"stage": "triples", "count": len(g), "not_round_tripping": len(bad)})
+        conforms = None
+        if full:
+            conforms = validate_graph(g).conforms
+            mark("SHACL")
+            write_view(g, out / "xunshi.html")
+            mark("HTML view")
+    rows.append({"stage": "triples", "count": len(g), "not_round_tripping": len(bad), "conforms": conforms})
     return rows
 
 
@@ -90,10 +99,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("corpus", type=Path, help="a folder of bulletins (e.g. one bench/gen_corpus.py wrote)")
     ap.add_argument("--reference", type=Path, help="weigh the passes by this reference (xunshi build --reference)")
+    ap.add_argument("--full", action="store_true", help="also the default build's SHACL validation and HTML view")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = run_stages(args.corpus, Path(tmp), {"reference": args.reference} if args.reference else None)
+        rows = run_stages(args.corpus, Path(tmp), {"reference": args.reference} if args.reference else None, full=args.full)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0

@@ -47,3 +47,11 @@ def test_stages_pinned_to_a_reference_write_the_same_graph(tmp_path):
 
     with pytest.raises(XunshiError, match="E016"):
         _bench().run_stages(ROOT / "corpus", tmp_path / "b", {"reference": bad})
+
+
+def test_full_stages_validate_and_write_the_view(tmp_path):
+    rows = _bench().run_stages(ROOT / "corpus", tmp_path, full=True)
+    assert [r["stage"] for r in rows[-3:-1]] == ["SHACL", "HTML view"]
+    assert rows[-1]["conforms"] is True
+    page = (tmp_path / "xunshi.html").read_text(encoding="utf-8")
+    assert '"nodeCount":' in page and 'id="scope-note"' not in page  # the sample is drawn whole
