@@ -159,9 +159,8 @@ def cmd_query(args) -> int:
 
 def cmd_view(args) -> int:
     from .query import load_graph
-    from .view import VIEW_BUDGET, write_view
-
     from .store import is_store, view_subgraph
+    from .view import VIEW_BUDGET, write_view
 
     budget = VIEW_BUDGET if args.budget is None else args.budget
     out = Path(args.out) if args.out else Path(args.graph) / "xunshi.html"

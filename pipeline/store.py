@@ -866,8 +866,8 @@ def view_subgraph(store_dir: str | Path, budget: int | None, match: str | None) 
         # the page (the build's own view leaves it out: its evidence places it elsewhere);
         # without that evidence here it would look like a corpus-level node
         spans = {s_ for s_ in g.subjects(XS.inDocument, None)}
-        bare = sorted({s_ for s_ in g.subjects() if s_ not in subjects and s_ not in spans
-                       and not any(o_ in spans for o_ in g.objects(s_, None))}, key=str)
+        bare = sorted((s_ for s_ in set(g.subjects()) - subjects - spans
+                       if not any(o_ in spans for o_ in g.objects(s_, None))), key=str)
         elsewhere: set = set()
         for i in range(0, len(bare), 500):
             values = " ".join(n.n3() for n in bare[i:i + 500] if isinstance(n, URIRef))
