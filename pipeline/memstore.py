@@ -473,6 +473,13 @@ class _Rows:
         as its number)."""
         return self.value(r, col)
 
+    def value_key(self, r: int, col: int):
+        """A small hashable key that decides row ``r``'s object of ``PREDICATES[col]`` (rows
+        with the same key hold the same term), or None where the column's objects are (nearly)
+        all different: what a reader that works out something of each object (the SHACL
+        engine's value checks) keys its answers by."""
+        return 0 if col == 0 else None
+
     def find_key(self, k: int) -> int | None:
         """The live row of number ``k``, if there is one."""
         r = self.row_of(k) if self.live else None
@@ -612,6 +619,17 @@ class SpanTable(_Rows):
         other = self.exact_other.get(r) if self.exact_other else None
         return other if other is not None else self.texts[self.doc[r]][self.start[r] : self.end[r]]
 
+    def value_key(self, r: int, col: int):
+        if col == 0:
+            return 0
+        if col == 1:
+            return self.doc[r]
+        if col == 2:
+            return self.start[r]
+        if col == 3:
+            return self.end[r]
+        return None  # the exact texts
+
     def value(self, r: int, col: int):
         if col == 0:
             return _SPAN
@@ -737,6 +755,17 @@ class FigureTable(_Rows):
 
     def raw(self, r: int, col: int):
         return self.evidence[r] if col == 5 else self.value(r, col)
+
+    def value_key(self, r: int, col: int):
+        if col == 0:
+            return 0
+        if col == 1:
+            return self.value_no[r]
+        if col == 2:
+            return self.unit_no[r]
+        if col < 5:
+            return self.text_no[r]
+        return None  # the evidence spans
 
 
 class CompactMemory(SimpleMemory):

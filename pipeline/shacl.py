@@ -40,7 +40,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 
-from .memstore import CompactMemory, objects, raw_objects, term
+from .memstore import CompactMemory, objects, raw_objects, split_index, term
 from .vocab import XS
 
 _TYPE = RDF.type
@@ -319,10 +319,10 @@ class _Data:
         c = _plain(c)
         return any(c in self.superclasses(t) for t in self.types(v))
 
-    def subjects(self) -> Iterator[tuple[object, dict]]:
+    def subjects(self, rows: bool = True) -> Iterator[tuple[object, dict]]:
         """(subject, its slots as the index holds them) of every subject, the ontology's
-        own subjects after the data's."""
-        yield from self.index.items()
+        own subjects after the data's; ``rows=False``: not the build store's table rows."""
+        yield from (self.index if rows else split_index(self.index)[0]).items()
         for s in self.ont:
             if self.index.get(s) is None:
                 yield s, {}
@@ -437,53 +437,24 @@ class _Validator:
     def _set_faults(self, shape: _Shape, focus, values: tuple, preds: _Values) -> list[tuple[_Constraint, object]]:
         faults: list[tuple[_Constraint, object]] = []
         for c in shape.set_checks:
-            k, a = c.kind, c.arg
-            if k == "minCount":
-                if len(values) < a:
-                    faults.append((c, None))
-            elif k == "maxCount":
-                if len(values) > a:
-                    faults.append((c, None))
-            elif k == "hasValue":
-                if a not in values:
-                    faults.append((c, None))
-            elif k == "uniqueLang":
-                if a:
-                    seen: set = set()
-                    dup: list = []
-                    for v in values:
-                        lang = v.language.lower() if isinstance(v, Literal) and v.language else None
-                        if lang is not None:
-                            if lang in seen and lang not in dup:
-                                dup.append(lang)
-                            seen.add(lang)
-                    faults.extend((c, None) for _ in dup)
-            elif k in ("lessThanOrEquals", "lessThan"):
-                others = preds.get(a, ())
-                for v in values:
-                    for o in others:
-                        cmp = _compare_pair(v, o)
-                        if cmp is None or cmp > 0 or (k == "lessThan" and cmp == 0):
-                            faults.append((c, v))
-            elif k == "equals":
-                others = set(preds.get(a, ()))
-                faults.extend((c, v) for v in values if v not in others)
-                faults.extend((c, o) for o in preds.get(a, ()) if o not in set(values))
-            elif k == "disjoint":
-                others = set(preds.get(a, ()))
-                faults.extend((c, v) for v in values if v in others)
+            _set_fault(c, values, preds, faults)
         return faults
+
+    def validate_focus(self, shape: _Shape, focus) -> None:
+        """The results of ``shape``'s constraints on the focus node itself."""
+        add = self.results.append
+        for c in shape.value_checks:
+            if not self.value_ok(c, focus):
+                add(Result(focus, None, c.component, focus, shape.node, shape.message, shape.severity))
+        for c in shape.set_checks:
+            if c.kind == "hasValue" and c.arg != focus:
+                add(Result(focus, None, c.component, focus, shape.node, shape.message, shape.severity))
 
     def validate(self, shape: _Shape, focus, preds: _Values) -> None:
         """Every result of ``focus`` against node shape ``shape``."""
         add = self.results.append
         if shape.value_checks or shape.set_checks:  # constraints on the focus node itself
-            for c in shape.value_checks:
-                if not self.value_ok(c, focus):
-                    add(Result(focus, None, c.component, focus, shape.node, shape.message, shape.severity))
-            for c in shape.set_checks:
-                if c.kind == "hasValue" and c.arg != focus:
-                    add(Result(focus, None, c.component, focus, shape.node, shape.message, shape.severity))
+            self.validate_focus(shape, focus)
         for prop in shape.properties:
             values = preds.get(prop.path, ())
             for c in prop.value_checks:
@@ -493,6 +464,47 @@ class _Validator:
             if prop.set_checks:
                 for c, v in self._set_faults(prop, focus, values, preds):
                     add(Result(focus, prop.path, c.component, v, prop.node, prop.message, prop.severity))
+
+
+def _set_fault(c: _Constraint, values: tuple, preds, faults: list) -> None:
+    """Append to ``faults`` (constraint, value or None) of set constraint ``c`` over a focus
+    node's ``values`` (``preds``: the focus node's objects by predicate, for the pair
+    constraints)."""
+    k, a = c.kind, c.arg
+    if k == "minCount":
+        if len(values) < a:
+            faults.append((c, None))
+    elif k == "maxCount":
+        if len(values) > a:
+            faults.append((c, None))
+    elif k == "hasValue":
+        if a not in values:
+            faults.append((c, None))
+    elif k == "uniqueLang":
+        if a:
+            seen: set = set()
+            dup: list = []
+            for v in values:
+                lang = v.language.lower() if isinstance(v, Literal) and v.language else None
+                if lang is not None:
+                    if lang in seen and lang not in dup:
+                        dup.append(lang)
+                    seen.add(lang)
+            faults.extend((c, None) for _ in dup)
+    elif k in ("lessThanOrEquals", "lessThan"):
+        others = preds.get(a, ())
+        for v in values:
+            for o in others:
+                cmp = _compare_pair(v, o)
+                if cmp is None or cmp > 0 or (k == "lessThan" and cmp == 0):
+                    faults.append((c, v))
+    elif k == "equals":
+        others = set(preds.get(a, ()))
+        faults.extend((c, v) for v in values if v not in others)
+        faults.extend((c, o) for o in preds.get(a, ()) if o not in set(values))
+    elif k == "disjoint":
+        others = set(preds.get(a, ()))
+        faults.extend((c, v) for v in values if v in others)
 
 
 def _compare_pair(v, o) -> int | None:
@@ -515,10 +527,15 @@ def _compare_pair(v, o) -> int | None:
     return _compare(a, b)
 
 
-def validate(data: Graph, shapes: Shapes | Graph, ont: Graph | None = None) -> list[Result]:
+def validate(data: Graph, shapes: Shapes | Graph, ont: Graph | None = None, *, rows: bool = True) -> list[Result]:
     """Every validation result of ``data`` (with ``ont`` mixed in, as pyshacl's
     ``ont_graph``) against ``shapes``, in a fixed order. :class:`Unsupported` if the shapes
-    use a construct this engine does not evaluate."""
+    use a construct this engine does not evaluate.
+
+    The build store's span and figure rows (:class:`pipeline.memstore.SpanTable`,
+    :class:`~pipeline.memstore.FigureTable`: most of a build's subjects) are validated a
+    column at a time (:func:`_validate_rows`); ``rows=False`` validates them one subject at a
+    time like the rest (the same results: the tests compare the two)."""
     compiled = shapes if isinstance(shapes, Shapes) else Shapes(shapes)
     d = _Data(data, ont)
     v = _Validator(d)
@@ -545,8 +562,8 @@ def validate(data: Graph, shapes: Shapes | Graph, ont: Graph | None = None) -> l
         return got
 
     extra: dict = {}  # (node, shape) targeted only as an object of a predicate
-    for s, slots in d.subjects():
-        preds: dict | None = None
+
+    def targets(s, slots, nodes: bool = True) -> list:
         targeted: list = []
         for t in d.types(s):
             for shape in shapes_of_type(t):
@@ -556,23 +573,46 @@ def validate(data: Graph, shapes: Shapes | Graph, ont: Graph | None = None) -> l
             for shape in by_subject_of.get(p, ()):
                 if shape not in targeted:
                     targeted.append(shape)
-        for shape in by_node.get(s, ()):
+        for shape in by_node.get(s, ()) if nodes else ():
             if shape not in targeted:
                 targeted.append(shape)
+        return targeted
+
+    def objects_targeted(p, members) -> None:
+        """The objects ``members`` (as the index holds them) of predicate ``p``: into
+        ``extra`` for the shapes that target the objects of ``p``, unless validated as
+        subjects anyway."""
+        for shape in by_object_of.get(p, ()):
+            for m in members:
+                cls = d.row_class(m)
+                if cls is not None and shape in shapes_of_type(cls):
+                    continue  # a span or figure row: validated by its class anyway
+                o = term(m)
+                if not _targeted_otherwise(d, shape, o, by_subject_of, shapes_of_type):
+                    extra.setdefault((o, shape), None)
+
+    def visit(s, slots) -> None:
         if by_object_of:
             for p in slots.keys():
-                for shape in by_object_of.get(p, ()):
-                    for m in raw_objects(slots[p]):
-                        cls = d.row_class(m)
-                        if cls is not None and shape in shapes_of_type(cls):
-                            continue  # a span or figure row: validated by its class anyway
-                        o = term(m)
-                        if not _targeted_otherwise(d, shape, o, by_subject_of, shapes_of_type):
-                            extra.setdefault((o, shape), None)
+                if p in by_object_of:
+                    objects_targeted(p, raw_objects(slots[p]))
+        targeted = targets(s, slots)
         if targeted:
             preds = d.preds(s, slots)
             for shape in targeted:
                 v.validate(shape, s, preds)
+
+    # rows a column at a time, unless one of them is also a subject of the ontology (its
+    # types and objects are then more than its row's)
+    rows = rows and bool(d._tables) and not any(t.find(s) is not None for t in d._tables for s in d.ont)
+    for s, slots in d.subjects(rows=not rows):
+        visit(s, slots)
+    if rows:
+        for t in d._tables:
+            if t.live:
+                first = next(iter(t.live_rows()))
+                _validate_rows(d, v, t, targets(t.iri(first), t.raw_preds(first), nodes=False), by_node, by_object_of,
+                               objects_targeted, visit)
     for n, shapes_n in by_node.items():  # target nodes that are no subject of the data
         if d.index.get(n) is None and n not in d.ont:
             for shape in shapes_n:
@@ -580,6 +620,113 @@ def validate(data: Graph, shapes: Shapes | Graph, ont: Graph | None = None) -> l
     for o, shape in extra:
         v.validate(shape, o, d.preds(o))
     return sorted(v.results, key=Result.key)
+
+
+class _RowPreds:
+    """A table row's objects by predicate (one each), as :class:`_Values` gives a subject's."""
+
+    __slots__ = ("t", "r")
+
+    def __init__(self, t, r: int) -> None:
+        self.t, self.r = t, r
+
+    def get(self, p, default=()):
+        col = self.t.COL.get(_plain(p))
+        return (term(self.t.raw(self.r, col)),) if col is not None else default
+
+
+def _validate_rows(d: _Data, v: _Validator, t, targeted: list, by_node: dict, by_object_of: dict,
+                   objects_targeted: Callable, visit: Callable) -> None:
+    """Validate every live row of table ``t`` as :func:`validate` validates a subject, a
+    check at a time over the rows. Every row has the same type and predicates, one object
+    each, so the rows are targeted by the same shapes (``targeted``; a row that is also a
+    target node goes the subject's way), a count constraint has one answer for them all, and
+    a value check has one answer per distinct object: the columns whose objects repeat (a
+    span's document and offsets, a figure's value, unit and text) are checked once per
+    object (``value_key``). Results that sort the same (:meth:`Result.key`: the same focus
+    node, path, component, value and message) come from one row, in the order of its shapes,
+    property shapes and constraints, as the subject walk gives them."""
+    special = {}  # row -> the target node it is
+    for n in by_node:
+        r = t.find(n)
+        if r is not None:
+            special[r] = n
+    add = v.results.append
+    # what targets objects: in row order, as the subject walk meets them (see visit)
+    watched = [(col, p) for col, p in enumerate(t.PREDICATES) if p in by_object_of]
+    for r in t.live_rows():
+        if r in special:
+            visit(t.iri(r), t.raw_preds(r))
+        else:
+            for col, p in watched:
+                objects_targeted(p, (t.raw(r, col),))
+    col_of = t.COL
+    for shape in targeted:
+        if shape.value_checks or shape.set_checks:  # on the focus node itself: one row at a time
+            for r in t.live_rows():
+                if r not in special:
+                    v.validate_focus(shape, t.iri(r))
+        for prop in shape.properties:
+            col = col_of.get(_plain(prop.path))
+            found = (prop.node, prop.message, prop.severity)
+            # count constraints and the like: the same for every row (one object, or none)
+            fixed, per_row = [], []
+            for c in prop.set_checks:
+                if c.kind in ("minCount", "maxCount") or (col is None and c.kind != "equals") or c.kind == "uniqueLang":
+                    faults: list = []
+                    _set_fault(c, () if col is None else (None,), {}, faults)
+                    fixed.extend(c for _ in faults)
+                else:
+                    per_row.append(c)
+            if not (col is not None and prop.value_checks) and not fixed and not per_row:
+                continue
+            checks = prop.value_checks if col is not None else []
+            memo: dict = {}  # (check, value key) -> whether the value passes
+            for r in t.live_rows():
+                if r in special:
+                    continue
+                x = None
+                if checks:
+                    key = t.value_key(r, col)
+                    passed = True
+                    if key is not None:  # the answers known for this object, if it was met before
+                        for i in range(len(checks)):
+                            if not memo.get((i, key), False):
+                                passed = False
+                                break
+                    if not passed or key is None:
+                        raw = t.raw(r, col)
+                        x = term(raw)
+                        for i, c in enumerate(checks):
+                            ok = memo.get((i, key)) if key is not None else None
+                            if ok is None:
+                                ok = _row_value_ok(d, v, c, raw, x)
+                                if key is not None:
+                                    memo[(i, key)] = ok
+                            if not ok:
+                                add(Result(t.iri(r), prop.path, c.component, x, *found))
+                for c in fixed:
+                    add(Result(t.iri(r), prop.path, c.component, None, *found))
+                if per_row:
+                    if x is None and col is not None:
+                        x = term(t.raw(r, col))
+                    values = () if x is None else (x,)
+                    preds = _RowPreds(t, r)
+                    faults = []
+                    for c in per_row:
+                        _set_fault(c, values, preds, faults)
+                    for c, o in faults:
+                        add(Result(t.iri(r), prop.path, c.component, o, *found))
+
+
+def _row_value_ok(d: _Data, v: _Validator, c: _Constraint, raw, x) -> bool:
+    """``v.value_ok(c, x)`` for a row's object ``x`` (``raw``: as the index holds it); a
+    class check on a span or figure row read from its table."""
+    if c.kind == "class" and type(raw) is int:
+        cls = d.row_class(raw)
+        if cls is not None:
+            return _plain(c.arg) in d.superclasses(cls)
+    return v.value_ok(c, x)
 
 
 def _canonicalise(compiled: Shapes, canon: dict) -> None:
