@@ -480,6 +480,12 @@ class _Rows:
         engine's value checks) keys its answers by."""
         return 0 if col == 0 else None
 
+    def column_kind(self, col: int) -> str | None:
+        """``"literal"`` when every object of ``PREDICATES[col]`` is a plain literal (no
+        datatype, no language), ``"iri"`` when every one is an IRI, else None: what a check of
+        a value's kind alone (the SHACL engine's node kinds and datatypes) need ask once."""
+        return "iri" if col == 0 else None
+
     def find_key(self, k: int) -> int | None:
         """The live row of number ``k``, if there is one."""
         r = self.row_of(k) if self.live else None
@@ -630,6 +636,9 @@ class SpanTable(_Rows):
             return self.end[r]
         return None  # the exact texts
 
+    def column_kind(self, col: int) -> str | None:
+        return {0: "iri", 1: "iri", 4: "literal"}.get(col)
+
     def value(self, r: int, col: int):
         if col == 0:
             return _SPAN
@@ -766,6 +775,9 @@ class FigureTable(_Rows):
         if col < 5:
             return self.text_no[r]
         return None  # the evidence spans
+
+    def column_kind(self, col: int) -> str | None:
+        return "iri" if col in (0, 5) else None
 
 
 class CompactMemory(SimpleMemory):

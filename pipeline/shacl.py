@@ -510,21 +510,33 @@ def _set_fault(c: _Constraint, values: tuple, preds, faults: list) -> None:
 def _compare_pair(v, o) -> int | None:
     """sh:lessThan(OrEquals) as pyshacl compares: IRIs and string literals as strings,
     other literals by value; a string against a non-string does not compare."""
-    def norm(x):
-        if isinstance(x, URIRef):
-            return str(x), True
-        if isinstance(x, Literal):
-            return x, isinstance(x.value, str) or (x.value is None and x.datatype in (None, XSD.string))
-        return None, False
+    return _pair_cmp(_pair_norm(v), _pair_norm(o))
 
-    a, a_str = norm(v)
-    b, b_str = norm(o)
-    if a is None or b is None or a_str != b_str:
+
+def _pair_norm(x) -> tuple | None:
+    """What :func:`_compare_pair` compares of ``x``: ("s", its string) for an IRI or a
+    string literal, ("v", its value) for another literal (value None if ill-typed), None for
+    a blank node."""
+    if isinstance(x, URIRef):
+        return "s", str(x)
+    if isinstance(x, Literal):
+        value = x.value
+        if isinstance(value, str) or (value is None and x.datatype in (None, XSD.string)):
+            return "s", str(x)
+        return "v", value
+    return None
+
+
+def _pair_cmp(a: tuple | None, b: tuple | None) -> int | None:
+    if a is None or b is None or (a[0] == "s") != (b[0] == "s"):
         return None
-    if a_str:
-        a, b = str(a), str(b)
-        return (a > b) - (a < b)
-    return _compare(a, b)
+    x, y = a[1], b[1]
+    if x is None or y is None or isinstance(x, str) != isinstance(y, str):
+        return None
+    try:
+        return (x > y) - (x < y)
+    except TypeError:
+        return None
 
 
 def validate(data: Graph, shapes: Shapes | Graph, ont: Graph | None = None, *, rows: bool = True) -> list[Result]:
@@ -661,6 +673,7 @@ def _validate_rows(d: _Data, v: _Validator, t, targeted: list, by_node: dict, by
             for col, p in watched:
                 objects_targeted(p, (t.raw(r, col),))
     col_of = t.COL
+    norms: dict = {}  # (column, value key) -> the object's _pair_norm
     for shape in targeted:
         if shape.value_checks or shape.set_checks:  # on the focus node itself: one row at a time
             for r in t.live_rows():
@@ -681,6 +694,16 @@ def _validate_rows(d: _Data, v: _Validator, t, targeted: list, by_node: dict, by
             if not (col is not None and prop.value_checks) and not fixed and not per_row:
                 continue
             checks = prop.value_checks if col is not None else []
+            # a check that only asks what kind of term a value is (a literal, its datatype)
+            # has one answer for a column whose objects are all of one kind (a span's texts)
+            kind = t.column_kind(col) if checks else None
+            by_kind = [kind is not None and (c.kind in ("nodeKind", "datatype") or (c.kind == "class" and kind == "literal"))
+                       for c in checks]
+            # sh:lessThan(OrEquals) between two columns: their objects compared as
+            # _compare_pair compares them, each column's normal form made once per object
+            pairs = [(c, oc) for c in per_row if col is not None and c.kind in ("lessThan", "lessThanOrEquals")
+                     and (oc := col_of.get(_plain(c.arg))) is not None]
+            per_row = [c for c in per_row if all(c is not q for q, _ in pairs)]
             memo: dict = {}  # (check, value key) -> whether the value passes
             for r in t.live_rows():
                 if r in special:
@@ -688,35 +711,54 @@ def _validate_rows(d: _Data, v: _Validator, t, targeted: list, by_node: dict, by
                 x = None
                 if checks:
                     key = t.value_key(r, col)
+                    keys = [key if key is not None else (_KIND if k else None) for k in by_kind]
                     passed = True
-                    if key is not None:  # the answers known for this object, if it was met before
-                        for i in range(len(checks)):
-                            if not memo.get((i, key), False):
-                                passed = False
-                                break
-                    if not passed or key is None:
+                    for i, k in enumerate(keys):  # the answers known for this object, if it was met before
+                        if k is None or not memo.get((i, k), False):
+                            passed = False
+                            break
+                    if not passed:
                         raw = t.raw(r, col)
                         x = term(raw)
                         for i, c in enumerate(checks):
-                            ok = memo.get((i, key)) if key is not None else None
+                            k = keys[i]
+                            ok = memo.get((i, k)) if k is not None else None
                             if ok is None:
                                 ok = _row_value_ok(d, v, c, raw, x)
-                                if key is not None:
-                                    memo[(i, key)] = ok
+                                if k is not None:
+                                    memo[(i, k)] = ok
                             if not ok:
                                 add(Result(t.iri(r), prop.path, c.component, x, *found))
                 for c in fixed:
                     add(Result(t.iri(r), prop.path, c.component, None, *found))
+                faults: list = []
+                for c, oc in pairs:
+                    cmp = _pair_cmp(_row_norm(t, r, col, norms), _row_norm(t, r, oc, norms))
+                    if cmp is None or cmp > 0 or (c.kind == "lessThan" and cmp == 0):
+                        faults.append((c, term(t.raw(r, col))))
                 if per_row:
                     if x is None and col is not None:
                         x = term(t.raw(r, col))
                     values = () if x is None else (x,)
                     preds = _RowPreds(t, r)
-                    faults = []
                     for c in per_row:
                         _set_fault(c, values, preds, faults)
-                    for c, o in faults:
-                        add(Result(t.iri(r), prop.path, c.component, o, *found))
+                for c, o in faults:
+                    add(Result(t.iri(r), prop.path, c.component, o, *found))
+
+
+_KIND = object()  # the memo key of a check answered once for a column of one kind of term
+
+
+def _row_norm(t, r: int, col: int, norms: dict):
+    """:func:`_pair_norm` of row ``r``'s object in column ``col``, kept per distinct object."""
+    key = t.value_key(r, col)
+    if key is None:
+        return _pair_norm(term(t.raw(r, col)))
+    got = norms.get((col, key), norms)
+    if got is norms:
+        got = norms[(col, key)] = _pair_norm(term(t.raw(r, col)))
+    return got
 
 
 def _row_value_ok(d: _Data, v: _Validator, c: _Constraint, raw, x) -> bool:

@@ -379,3 +379,24 @@ def test_rows_are_validated_a_column_at_a_time_with_the_same_results(sample_doc,
     # the reversed span, among the build's own shapes' results
     own = [r.key() for r in shacl.validate(g, shapes_graph(), ontology_graph())]
     assert any(k[2] == "LessThanOrEqualsConstraintComponent" and k[0].endswith("0000000000abcdef") for k in own)
+
+
+def test_row_columns_are_of_the_kind_their_tables_declare(sample_results):
+    """What the column-wise validation relies on: a column said to hold one kind of term
+    (``column_kind``) holds only that kind, and rows with the same ``value_key`` in a column
+    hold the same term there."""
+    g, _ = sample_results
+    for t in g.store._tables:
+        assert t.live > 20
+        for col in range(len(t.PREDICATES)):
+            kind = t.column_kind(col)
+            by_key: dict = {}
+            for r in t.live_rows():
+                x = t.value(r, col)
+                if kind == "literal":
+                    assert isinstance(x, Literal) and x.datatype is None and not x.language, (t, col, x)
+                elif kind == "iri":
+                    assert isinstance(x, URIRef), (t, col, x)
+                key = t.value_key(r, col)
+                if key is not None:
+                    assert by_key.setdefault(key, x) == x, (t, col, key)
