@@ -658,11 +658,7 @@ def _validate_rows(d: _Data, v: _Validator, t, targeted: list, by_node: dict, by
     object (``value_key``). Results that sort the same (:meth:`Result.key`: the same focus
     node, path, component, value and message) come from one row, in the order of its shapes,
     property shapes and constraints, as the subject walk gives them."""
-    special = {}  # row -> the target node it is
-    for n in by_node:
-        r = t.find(n)
-        if r is not None:
-            special[r] = n
+    special = {r for n in by_node if (r := t.find(n)) is not None}  # rows that are target nodes
     add = v.results.append
     # what targets objects: in row order, as the subject walk meets them (see visit)
     watched = [(col, p) for col, p in enumerate(t.PREDICATES) if p in by_object_of]
