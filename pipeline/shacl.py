@@ -248,6 +248,8 @@ class _Data:
         self._closure: dict = {}
         store = g.store
         self._tables = store._tables if isinstance(store, CompactMemory) else ()
+        # a table row that is also a subject of the ontology has more types than its row's
+        self.rows_in_ont = any(t.find(s) is not None for t in self._tables for s in self.ont)
         self._spo = store._spo if isinstance(store, CompactMemory) else None
         # the store's own predicate objects by their strings: its rows look a predicate up
         # by identity first (a shape's path is another object with the same string)
@@ -346,6 +348,14 @@ class _Values:
                 got = tuple(dict.fromkeys((*got, *self.extra[p])))
             self.made[p] = got
         return got if got else default
+
+    def raw(self, p) -> tuple | None:
+        """The members of ``p``'s slot as the index holds them (a span or figure as its
+        number), in the order of :meth:`get`'s terms; None when the ontology adds objects."""
+        if self.extra and p in self.extra:
+            return None
+        slot = self.slots.get(p) if self.slots is not None else None
+        return () if slot is None else tuple(raw_objects(slot))
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -458,6 +468,13 @@ class _Validator:
         for prop in shape.properties:
             values = preds.get(prop.path, ())
             for c in prop.value_checks:
+                # a class check on a span or figure: its class read from its table
+                raws = preds.raw(prop.path) if c.kind == "class" and values and type(preds) is _Values else None
+                if raws is not None:
+                    for v, m in zip(values, raws):
+                        if not _row_value_ok(self.data, self, c, m, v):
+                            add(Result(focus, prop.path, c.component, v, prop.node, prop.message, prop.severity))
+                    continue
                 for v in values:
                     if not self.value_ok(c, v):
                         add(Result(focus, prop.path, c.component, v, prop.node, prop.message, prop.severity))
@@ -616,7 +633,7 @@ def validate(data: Graph, shapes: Shapes | Graph, ont: Graph | None = None, *, r
 
     # rows a column at a time, unless one of them is also a subject of the ontology (its
     # types and objects are then more than its row's)
-    rows = rows and bool(d._tables) and not any(t.find(s) is not None for t in d._tables for s in d.ont)
+    rows = rows and bool(d._tables) and not d.rows_in_ont
     for s, slots in d.subjects(rows=not rows):
         visit(s, slots)
     if rows:
@@ -760,7 +777,7 @@ def _row_norm(t, r: int, col: int, norms: dict):
 def _row_value_ok(d: _Data, v: _Validator, c: _Constraint, raw, x) -> bool:
     """``v.value_ok(c, x)`` for a row's object ``x`` (``raw``: as the index holds it); a
     class check on a span or figure row read from its table."""
-    if c.kind == "class" and type(raw) is int:
+    if c.kind == "class" and type(raw) is int and not d.rows_in_ont:
         cls = d.row_class(raw)
         if cls is not None:
             return _plain(c.arg) in d.superclasses(cls)
