@@ -1220,14 +1220,22 @@ def document_scope(g: Graph, budget: int | None = VIEW_BUDGET, match: str | None
     dated: dict = {}  # document -> its newest bulletin date
     words: dict = defaultdict(list)  # document -> texts --match looks in
     sources: dict = {}
+    # each drawable subject's documents, in the order the index gives the subjects (the
+    # walk below is in that order again): a list, not a map of ~2M subjects at 10,000
+    # bulletins, holding a lone document itself (a set each was ~0.4 GB there); None where
+    # the subject is not drawable
+    known: list = []
     for s, preds in indexed.items():
         types = _objects(preds.get(RDF.type))
         if src_doc in types:
             sources[s] = " ".join(str(x) for x in _objects(preds.get(DCTERMS.source)))
+            known.append(None)
             continue
         if not any(t in drawn for t in types):
+            known.append(None)
             continue
         docs = docs_of(s, preds)
+        known.append(next(iter(docs)) if len(docs) == 1 else docs)
         if len(docs) == 1:
             own[next(iter(docs))] += 1
         if bul in types and docs:
@@ -1259,8 +1267,11 @@ def document_scope(g: Graph, budget: int | None = VIEW_BUDGET, match: str | None
     included.update(figures.iri(r) for r, d in figure_docs if d in docs)
     referenced: set = set()
     homeless: list = []  # (subject, the nodes it points to) of subjects with no evidence
-    for s, preds in indexed.items():
-        found = docs_of(s, preds)
+    for (s, preds), found in zip(indexed.items(), known):
+        if found is None:
+            found = docs_of(s, preds)
+        elif type(found) is not set:
+            found = {found}
         if found & docs:
             included.add(s)
             for slot in preds.values():
