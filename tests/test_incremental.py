@@ -1,0 +1,204 @@
+"""How far a change reaches (``pipeline/incremental.py``), checked against clean builds: every
+subject whose triples differ, and every problems-table row that differs, between the clean
+builds before and after a change belongs to a document :func:`incremental.reach` names (or
+is a node it names); and each coupling rule on summaries made by hand."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from rdflib import URIRef
+from rdflib.namespace import DCTERMS
+
+from pipeline import incremental as inc
+from pipeline.workflow import run_build
+from tests.conftest import load_bench
+
+N = 24
+
+
+def _build(folder: Path, out: Path, **options):
+    return run_build([folder], out, html=False, shacl=False, use_cache=False, options=options)
+
+
+def _blocks(g) -> dict[str, set]:
+    out: dict[str, set] = defaultdict(set)
+    for s, p, o in g:
+        out[str(s)].add((str(p), o.n3()))
+    return out
+
+
+def _rows(path: Path) -> dict[str, list]:
+    """The problems table's rows by source file."""
+    rows: dict[str, list] = defaultdict(list)
+    with open(path, encoding="utf-8-sig") as fh:
+        for r in csv.DictReader(fh):
+            rows[r["源文件"]].append(r)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """N generated bulletins and a spare, a reference fitted on the N, the clean build."""
+    tmp = tmp_path_factory.mktemp("inc")
+    load_bench("gen_corpus").generate(N + 1, tmp / "gen", seed=11)
+    files = sorted((tmp / "gen" / "bulletins").iterdir())
+    base = tmp / "base"
+    base.mkdir()
+    for f in files[:-1]:
+        shutil.copy(f, base / f.name)
+    ref = tmp / "ref.npz"
+    _build(base, tmp / "fit", save_reference=str(ref))
+    live = tmp / "corpus"  # every build reads the same folder: source paths are in the graph
+    shutil.copytree(base, live)
+    before = _build(live, tmp / "before", reference=str(ref))
+    return tmp, base, live, files[-1], ref, before
+
+
+def _change(what: str, live: Path, base: Path, spare: Path) -> None:
+    shutil.rmtree(live)
+    shutil.copytree(base, live)
+    names = sorted(p.name for p in live.iterdir())
+    if what == "add":
+        shutil.copy(spare, live / spare.name)
+    elif what == "delete":
+        (live / names[5]).unlink()
+    elif what == "swap":  # one file's text replaced by another's, lightly changed
+        (live / names[3]).write_text((live / names[9]).read_text(encoding="utf-8").replace("。", "。 ", 2), encoding="utf-8")
+    elif what == "rename":  # a longer spelling of the issuer (中共… → 中国共产党…): its label moves
+        f = live / names[7]
+        text = f.read_text(encoding="utf-8")
+        f.write_text(text.replace("中共", "中国共产党", 1), encoding="utf-8")
+    elif what == "year":  # every date of one bulletin a year later: its rounds move
+        f = live / names[11]
+        text = f.read_text(encoding="utf-8")
+        for y in range(2025, 2017, -1):
+            text = text.replace(str(y), str(y + 1))
+        f.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("what", ["add", "delete", "swap", "rename", "year"])
+def test_reach_covers_what_a_change_touches(corpus, what):
+    tmp, base, live, spare, ref, before = corpus
+    gb = before.graph
+    _change(what, live, base, spare)
+    after = _build(live, tmp / f"after-{what}", reference=str(ref))
+    ga = after.graph
+    lb, la = inc.read(gb), inc.read(ga)
+    changed = set(lb.docs) ^ set(la.docs)  # source documents are named by their bytes
+    assert len(changed) == (1 if what in ("add", "delete") else 2)
+    r = inc.reach(changed, lb, la)
+    assert changed <= r.docs
+    if what == "rename":  # the case the label rule is for
+        assert inc._changed(lb.labels, la.labels)
+    if what == "year":
+        assert inc._changed(lb.teams, la.teams)
+    # the reach is the changed documents' neighbourhood, not the corpus
+    assert len(r.docs) < len(la.docs) / 2
+    ob, oa = inc.owners(gb), inc.owners(ga)
+    bb, ba = _blocks(gb), _blocks(ga)
+    diff = {s for s in bb.keys() | ba.keys() if bb.get(s) != ba.get(s)}
+    assert len(diff) > 100
+    outside = [s for s in diff if not (ob.get(s, frozenset()) | oa.get(s, frozenset())) & r.docs and s not in r.nodes]
+    assert outside == []
+    # the problems table embeds other nodes' labels: its rows of unreached files are as they were
+    sources = {str(x) for g in (gb, ga) for d in r.docs for x in g.objects(URIRef(d), DCTERMS.source)}
+    rb, ra = _rows(tmp / "before" / "problems.csv"), _rows(tmp / f"after-{what}" / "problems.csv")
+    moved = {k for k in rb.keys() | ra.keys() if rb.get(k) != ra.get(k)}
+    assert moved and moved <= sources
+
+
+def test_every_subject_has_its_documents(corpus):
+    tmp, base, live, spare, ref, before = corpus
+    g = before.graph
+    links = inc.read(g)
+    own = inc.owners(g)
+    assert len(links.docs) == N
+    for d, dl in links.docs.items():
+        kinds = {k.split(":", 1)[0] for k in dl.keys}
+        assert kinds >= {"family", "scope", "group"}, d
+        assert dl.refs and dl.unit_keys
+    # every subject a document made is that document's; only the theme scheme is no one's
+    unowned = {s for s, docs in own.items() if not docs}
+    assert unowned and all("/themes/" in s or "theme" in s.lower() for s in unowned)
+    from pipeline.vocab import XS
+
+    for p in g.subjects(predicate=None, object=XS.Problem):
+        assert len(own[str(p)]) == 1
+    # an issue link is its two problems' documents'
+    for link in g.subjects(predicate=None, object=XS.IssueLink):
+        src, tgt = g.value(link, XS.source), g.value(link, XS.target)
+        assert own[str(link)] == own[str(src)] | own[str(tgt)]
+
+
+# --- each coupling rule, on summaries made by hand ------------------------------------------
+
+
+def _doc(keys=(), refs=(), unit_keys=(), rounds=()) -> inc.DocLinks:
+    return inc.DocLinks(frozenset(keys), frozenset(refs), frozenset(unit_keys), frozenset(rounds))
+
+
+def _corpus(**docs) -> inc.CorpusLinks:
+    return inc.CorpusLinks(docs=dict(docs))
+
+
+def test_documents_sharing_a_key_are_reached_transitively():
+    before = _corpus(d=_doc(["family:F"]), x=_doc(["family:F", "group:P"]), y=_doc(["group:P"]), z=_doc(["group:Q"]))
+    after = _corpus(x=before.docs["x"], y=before.docs["y"], z=before.docs["z"], e=_doc(["group:Q"]))
+    # d was deleted: its family reaches x, x's group reaches y; z only by the arrival e
+    assert inc.reach({"d"}, before, after).docs == {"d", "x", "y"}
+    assert inc.reach({"d", "e"}, before, after).docs == {"d", "x", "y", "e", "z"}
+
+
+def test_a_relabelled_node_reaches_the_documents_referring_to_it():
+    docs = dict(d=_doc(["group:P"], refs=["U"]), x=_doc(["group:Q"], refs=["U"]), y=_doc(["group:R"], refs=["V"]))
+    before, after = _corpus(**docs), _corpus(**docs)
+    before.labels = {"U": frozenset([("prefLabel", "岳麓区委")]), "V": frozenset([("prefLabel", "天心区委")])}
+    after.labels = {"U": frozenset([("prefLabel", "中共岳麓区委")]), "V": before.labels["V"]}
+    assert inc.reach({"d"}, before, after).docs == {"d", "x"}
+    after.labels = dict(before.labels)
+    assert inc.reach({"d"}, before, after).docs == {"d"}
+
+
+def test_a_label_key_that_resolves_anew_reaches_the_documents_printing_it():
+    docs = dict(d=_doc(["group:P"]), x=_doc(["group:Q"], unit_keys=["岳麓区委"]), y=_doc(["group:R"], unit_keys=["天心区委"]))
+    before, after = _corpus(**docs), _corpus(**docs)
+    before.label_keys = {"天心区委": "V"}
+    after.label_keys = {"天心区委": "V", "岳麓区委": "U"}  # a unit of that name now exists
+    assert inc.reach({"d"}, before, after).docs == {"d", "x"}
+
+
+def test_a_change_to_a_year_s_teams_reaches_that_body_s_inspections():
+    docs = dict(d=_doc(["group:P"]), x=_doc(["group:Q"], rounds=[("2021", "县委")]), y=_doc(["group:R"], rounds=[("2022", "县委")]))
+    before, after = _corpus(**docs), _corpus(**docs)
+    before.teams = {("2021", "县委"): frozenset(["县委第一巡察组"]), ("2022", "县委"): frozenset(["县委第二巡察组"])}
+    after.teams = {**before.teams, ("2021", "县委"): frozenset(["县委第一巡察组", "县委第三巡察组"])}
+    assert inc.reach({"d"}, before, after).docs == {"d", "x"}
+
+
+def test_changed_successors_rewrite_both_units():
+    before, after = _corpus(d=_doc(["group:P"])), _corpus(d=_doc(["group:P"]))
+    before.successors = {"原U": frozenset(["S1"]), "原W": frozenset(["S3"])}
+    after.successors = {"原U": frozenset(["S2"]), "原W": frozenset(["S3"])}
+    r = inc.reach({"d"}, before, after)
+    assert r.docs == {"d"} and r.nodes == {"原U", "S1", "S2"}
+
+
+def test_bench_reach_prints_the_distribution(corpus, tmp_path):
+    import io
+    import re
+    from contextlib import redirect_stdout
+
+    tmp, base, live, spare, ref, before = corpus
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert load_bench("bench_reach").main([str(base), "--work", str(tmp_path)]) == 0
+    text = out.getvalue()
+    assert text.startswith(f"{N:,} documents;")
+    median, p90, p99, most = map(int, re.search(r"median (\d+), 90th percentile (\d+), 99th (\d+), most (\d+)", text).groups())
+    # every document reaches itself; a generated corpus's families and groups are small
+    assert 1 <= median <= p90 <= p99 <= most < N / 2
