@@ -41,12 +41,14 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .link import unit_key
+from .memstore import objects, raw_objects, term
 from .vocab import XS
 
 # corpus-level nodes: shared by documents, or pointing from one document into another
 SHARED_CLASSES = (XS.Unit, XS.Policy, XS.CitedWork, XS.Person, XS.Inspection, XS.Round, XS.IssueLink)
 LABELS = (SKOS.prefLabel, SKOS.altLabel, RDFS.label)
 # predicates whose objects are evidence spans (a subject's documents are theirs)
+OA_EXACT = URIRef("http://www.w3.org/ns/oa#exact")
 SPAN_LINKS = (XS.evidence, XS.statusEvidence, XS.recurrenceEvidence)
 
 
@@ -85,42 +87,91 @@ def _str(x) -> str:
 
 
 class _Owners:
-    """Every subject's source documents, worked out from its evidence spans."""
+    """Every subject's source documents, worked out from its evidence spans, read from the
+    graph's subject index (the build store's own index and span table, read in place)."""
 
     def __init__(self, g: Graph):
-        self.g = g
-        self.span_doc = {str(s): str(d) for s, d in g.subject_objects(XS.inDocument)}
-        self.types: dict[str, set[str]] = defaultdict(set)
-        for s, t in g.subject_objects(RDF.type):
-            self.types[str(s)].add(str(t))
-        self._memo: dict[str, frozenset[str]] = {}
+        from .build import subject_index
+        from .memstore import split_index
 
-    def of(self, s: str) -> frozenset[str]:
+        self.g = g
+        self.index = subject_index(g)
+        self.indexed, self.spans, _figures = split_index(self.index)
+        self.store_spo = getattr(g.store, "_spo", None) if self.spans is not None else None
+        self.span_doc = None if self.spans is not None else {s: str(d) for s, d in g.subject_objects(XS.inDocument)}
+        self.types: dict = {}  # subject (as the index holds it) -> its classes
+        for s, preds in self.indexed.items():
+            t = preds.get(RDF.type)
+            self.types[s] = frozenset(objects(t)) if t is not None else frozenset()
+        self.in_round: dict = defaultdict(list)  # round -> its inspections
+        for s, preds in self.indexed.items():
+            r = preds.get(XS.inRound)
+            if r is not None:
+                for x in objects(r):
+                    self.in_round[x].append(s)
+        self._memo: dict = {}
+
+    def _span_row(self, m):
+        if type(m) is int and m >= 0:
+            return self.spans.find_key(m)
+        return None
+
+    def doc_of(self, m) -> str | None:
+        """The document of an index member ``m`` if it is a span."""
+        if self.span_doc is not None:
+            return self.span_doc.get(m)
+        r = self._span_row(m)
+        if r is not None:
+            return str(self.spans.docs[self.spans.doc[r]])
+        if type(m) is int:  # a span the passes added, outside the table
+            from .memstore import span_iri
+
+            preds = self.store_spo.get(span_iri(m)) if self.store_spo is not None else None
+            d = next(iter(objects(preds.get(XS.inDocument))), None) if preds and preds.get(XS.inDocument) is not None else None
+            return None if d is None else str(d)
+        return None
+
+    def exact_of(self, m) -> str | None:
+        if self.span_doc is not None:
+            x = self.g.value(m, OA_EXACT)
+            return None if x is None else str(x)
+        r = self._span_row(m)
+        if r is not None:
+            return self.spans.exact(r)
+        x = self.g.value(term(m), OA_EXACT)
+        return None if x is None else str(x)
+
+    def of(self, s, preds=None) -> frozenset[str]:
+        """The documents of subject ``s`` (as the index holds it; ``preds`` its slots)."""
         got = self._memo.get(s)
         if got is not None:
             return got
-        g, node = self.g, URIRef(s)
-        if s in self.span_doc:
-            got = frozenset([self.span_doc[s]])
-        elif str(XS.SourceDocument) in self.types.get(s, ()):
-            got = frozenset([s])
+        if preds is None:
+            preds = self.indexed.get(s) or {}
+        types = self.types.get(s, frozenset())
+        d = preds.get(XS.inDocument)
+        if d is not None:
+            got = frozenset(str(x) for x in objects(d))
+        elif XS.SourceDocument in types:
+            got = frozenset([str(s)])
         else:
             found = set()
             for p in SPAN_LINKS:
-                for o in g.objects(node, p):
-                    d = self.span_doc.get(str(o))
-                    if d is not None:
-                        found.add(d)
-            types = self.types.get(s, ())
-            if not found and str(XS.IssueLink) in types:
+                slot = preds.get(p)
+                if slot is not None:
+                    for m in raw_objects(slot):
+                        doc = self.doc_of(m)
+                        if doc is not None:
+                            found.add(doc)
+            if not found and XS.IssueLink in types:
                 for p in (XS.source, XS.target):
-                    for o in g.objects(node, p):
-                        found |= self.of(str(o))
-            elif not found and str(XS.Round) in types:
-                for i in g.subjects(XS.inRound, node):
-                    found |= self.of(str(i))
-            elif not found and str(XS.Figure) in types:
-                pass  # a figure's evidence is an xs:evidence span (above)
+                    slot = preds.get(p)
+                    if slot is not None:
+                        for o in objects(slot):
+                            found |= self.of(o)
+            elif not found and XS.Round in types:
+                for i in self.in_round.get(s, ()):
+                    found |= self.of(i)
             got = frozenset(found)
         self._memo[s] = got
         return got
@@ -130,11 +181,16 @@ def owners(g: Graph) -> dict[str, frozenset[str]]:
     """Every subject of ``g`` → the source documents it derives from (empty for the theme
     scheme's concepts, which no document owns)."""
     o = _Owners(g)
-    return {str(s): o.of(str(s)) for s in set(g.subjects())}
+    return {str(s): o.of(s, preds) for s, preds in o.index.items()}
 
 
-def _is_shared(types: set[str]) -> bool:
-    return any(str(c) in types for c in SHARED_CLASSES)
+def _is_shared(types) -> bool:
+    return any(c in types for c in SHARED_CLASSES)
+
+
+def _value(preds: dict, p) -> str:
+    slot = preds.get(p)
+    return "" if slot is None else str(min(objects(slot), key=str))
 
 
 def read(g: Graph) -> CorpusLinks:
@@ -149,52 +205,58 @@ def read(g: Graph) -> CorpusLinks:
     refs: dict[str, set[str]] = defaultdict(set)
     ukeys: dict[str, set[str]] = defaultdict(set)
     rounds: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    docs = {s for s, ts in own.types.items() if str(XS.SourceDocument) in ts}
-    for b in g.subjects(RDF.type, XS.Bulletin):
-        for d in own.of(str(b)):
-            keys[d].add("family:" + corpus.family[b])
-            pub = g.value(b, DCTERMS.publisher)
-            keys[d].add("group:" + (str(pub) if pub is not None else "*"))
-    # the corpus-level nodes each document has evidence on, or points at from its own subjects
-    for s in shared:
-        for d in own.of(s):
-            refs[d].add(s)
-    for s, p, o in g:
-        so = str(o)
-        if so in shared and str(s) not in shared:
-            for d in own.of(str(s)):
-                refs[d].add(so)
-    span_exact = {str(s): str(x) for s, x in g.subject_objects(URIRef("http://www.w3.org/ns/oa#exact"))}
-    for u in g.subjects(RDF.type, XS.Unit):
-        for sp in g.objects(u, XS.evidence):
-            d = own.span_doc.get(str(sp))
-            if d is not None and str(sp) in span_exact:
-                ukeys[d].add(unit_key(span_exact[str(sp)]))
-    # inspections: their round group, and the round scopes of the documents citing them
+    docs = {str(s) for s, ts in own.types.items() if XS.SourceDocument in ts}
     teams: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for i in g.subjects(RDF.type, XS.Inspection):
-        year, body, team = _str(g.value(i, XS.year)), _str(g.value(i, XS.inspectingBody)), _str(g.value(i, XS.team))
-        unit = g.value(i, XS.inspectedUnit)
-        if year and team:
-            teams[(year, body)].add(team)
-        for d in own.of(str(i)):
-            if year and body:
-                rounds[d].add((year, body))
-            if unit is not None:
-                keys[d].add("scope:" + str(unit))
+    for s, preds in own.indexed.items():
+        types = own.types[s]
+        if XS.Bulletin in types:
+            pub = preds.get(DCTERMS.publisher)
+            group = "group:" + ("*" if pub is None else str(min(objects(pub), key=str)))
+            for d in own.of(s, preds):
+                keys[d].add("family:" + corpus.family[s])
+                keys[d].add(group)
+        if s in shared:
+            # the corpus-level nodes each document has evidence on
+            for d in own.of(s, preds):
+                refs[d].add(str(s))
+            if XS.Unit in types and XS.evidence in preds:
+                for m in raw_objects(preds[XS.evidence]):
+                    d, exact = own.doc_of(m), own.exact_of(m)
+                    if d is not None and exact is not None:
+                        ukeys[d].add(unit_key(exact))
+            if XS.Inspection in types:
+                # its round group, and the round scope of the documents citing it
+                year, body, team = _value(preds, XS.year), _value(preds, XS.inspectingBody), _value(preds, XS.team)
+                if year and team:
+                    teams[(year, body)].add(team)
+                unit = preds.get(XS.inspectedUnit)
+                for d in own.of(s, preds):
+                    if year and body:
+                        rounds[d].add((year, body))
+                    if unit is not None:
+                        keys[d].update("scope:" + str(u) for u in objects(unit))
+            labels = frozenset((str(p), str(x)) for p in LABELS if p in preds for x in objects(preds[p]))
+            if labels:
+                out.labels[str(s)] = labels
+            if XS.predecessor in preds:
+                out.successors[str(s)] = frozenset()
+        else:
+            # ... or points at from its own subjects
+            targets = [o for slot in preds.values() for o in raw_objects(slot) if type(o) is not int and o in shared]
+            if targets:
+                for d in own.of(s, preds):
+                    refs[d].update(str(o) for o in targets)
+    for s, preds in own.indexed.items():
+        if XS.successorOf in preds:
+            for u in objects(preds[XS.successorOf]):
+                if str(u) in out.successors:
+                    out.successors[str(u)] = out.successors[str(u)] | {str(s)}
     for d in docs:
         for k in list(keys[d]):
             if k.startswith("family:"):
                 keys[d].add("scope:" + k[len("family:"):])
     out.teams = {k: frozenset(v) for k, v in teams.items()}
-    for s in shared:
-        node = URIRef(s)
-        labels = frozenset((str(p), str(x)) for p in LABELS for x in g.objects(node, p))
-        if labels:
-            out.labels[s] = labels
     out.label_keys = dict(sorted((k, str(u)) for k, u in corpus.units.items()))
-    for s, _ in g.subject_objects(XS.predecessor):
-        out.successors[str(s)] = frozenset(str(x) for x in g.subjects(XS.successorOf, s))
     for d in sorted(docs):
         out.docs[d] = DocLinks(frozenset(keys[d]), frozenset(refs[d]), frozenset(ukeys[d]), frozenset(rounds[d]))
     return out
