@@ -37,18 +37,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rdflib import Graph, URIRef
+from rdflib import Graph
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .link import unit_key
-from .memstore import objects, raw_objects, term
+from .memstore import SpanDocs, objects, raw_objects, split_index
 from .vocab import XS
 
 # corpus-level nodes: shared by documents, or pointing from one document into another
 SHARED_CLASSES = (XS.Unit, XS.Policy, XS.CitedWork, XS.Person, XS.Inspection, XS.Round, XS.IssueLink)
 LABELS = (SKOS.prefLabel, SKOS.altLabel, RDFS.label)
 # predicates whose objects are evidence spans (a subject's documents are theirs)
-OA_EXACT = URIRef("http://www.w3.org/ns/oa#exact")
 SPAN_LINKS = (XS.evidence, XS.statusEvidence, XS.recurrenceEvidence)
 
 
@@ -92,54 +91,25 @@ class _Owners:
 
     def __init__(self, g: Graph):
         from .build import subject_index
-        from .memstore import split_index
 
-        self.g = g
         self.index = subject_index(g)
-        self.indexed, self.spans, _figures = split_index(self.index)
-        self.store_spo = getattr(g.store, "_spo", None) if self.spans is not None else None
-        self.span_doc = None if self.spans is not None else {s: str(d) for s, d in g.subject_objects(XS.inDocument)}
+        self.indexed = split_index(self.index)[0]
+        self.spans = SpanDocs(g)
         self.types: dict = {}  # subject (as the index holds it) -> its classes
+        self.in_round: dict = defaultdict(list)  # round -> its inspections
         for s, preds in self.indexed.items():
             t = preds.get(RDF.type)
             self.types[s] = frozenset(objects(t)) if t is not None else frozenset()
-        self.in_round: dict = defaultdict(list)  # round -> its inspections
-        for s, preds in self.indexed.items():
             r = preds.get(XS.inRound)
             if r is not None:
                 for x in objects(r):
                     self.in_round[x].append(s)
         self._memo: dict = {}
 
-    def _span_row(self, m):
-        if type(m) is int and m >= 0:
-            return self.spans.find_key(m)
-        return None
-
     def doc_of(self, m) -> str | None:
         """The document of an index member ``m`` if it is a span."""
-        if self.span_doc is not None:
-            return self.span_doc.get(m)
-        r = self._span_row(m)
-        if r is not None:
-            return str(self.spans.docs[self.spans.doc[r]])
-        if type(m) is int:  # a span the passes added, outside the table
-            from .memstore import span_iri
-
-            preds = self.store_spo.get(span_iri(m)) if self.store_spo is not None else None
-            d = next(iter(objects(preds.get(XS.inDocument))), None) if preds and preds.get(XS.inDocument) is not None else None
-            return None if d is None else str(d)
-        return None
-
-    def exact_of(self, m) -> str | None:
-        if self.span_doc is not None:
-            x = self.g.value(m, OA_EXACT)
-            return None if x is None else str(x)
-        r = self._span_row(m)
-        if r is not None:
-            return self.spans.exact(r)
-        x = self.g.value(term(m), OA_EXACT)
-        return None if x is None else str(x)
+        d = self.spans.of_member(m)
+        return None if d is None else str(d)
 
     def of(self, s, preds=None) -> frozenset[str]:
         """The documents of subject ``s`` (as the index holds it; ``preds`` its slots)."""
@@ -221,7 +191,7 @@ def read(g: Graph) -> CorpusLinks:
                 refs[d].add(str(s))
             if XS.Unit in types and XS.evidence in preds:
                 for m in raw_objects(preds[XS.evidence]):
-                    d, exact = own.doc_of(m), own.exact_of(m)
+                    d, exact = own.doc_of(m), own.spans.exact(m)
                     if d is not None and exact is not None:
                         ukeys[d].add(unit_key(exact))
             if XS.Inspection in types:

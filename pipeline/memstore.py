@@ -1142,6 +1142,51 @@ def split_index(index: Mapping) -> tuple[Mapping, SpanTable | None, FigureTable 
     return index, None, None
 
 
+class SpanDocs:
+    """The document (and text) of a span, as a graph holds either: the build store's span
+    rows read in place, any other graph's ``xs:inDocument`` triples."""
+
+    def __init__(self, g: Graph) -> None:
+        self.g = g
+        store = g.store
+        if isinstance(store, CompactMemory):
+            self.table, self.spo, self.docs = store.spans, store._spo, None
+        else:
+            self.table = self.spo = None
+            self.docs = dict(g.subject_objects(XS.inDocument))
+
+    def _row(self, m) -> int | None:
+        return self.table.find_key(m) if type(m) is int and m >= 0 else None
+
+    def of_member(self, m):
+        """The document of index slot member ``m`` if it is a span (see :func:`objects`),
+        else None."""
+        if self.docs is not None:
+            return self.docs.get(m)
+        if type(m) is not int or m < 0:
+            return None
+        r = self.table.find_key(m)
+        if r is not None:
+            return self.table.docs[self.table.doc[r]]
+        preds = self.spo.get(span_iri(m))  # a span outside the table
+        slot = None if preds is None else preds.get(XS.inDocument)
+        return None if slot is None else next(iter(objects(slot)), None)
+
+    def of_term(self, t):
+        if self.docs is not None:
+            return self.docs.get(t)
+        k = span_key(t)
+        return None if k is None else self.of_member(k)
+
+    def exact(self, m) -> str | None:
+        """The text of index slot member ``m`` if it is a span, else None."""
+        r = None if self.docs is not None else self._row(m)
+        if r is not None:
+            return self.table.exact(r)
+        x = self.g.value(term(m) if type(m) is int else m, OA.exact)
+        return None if x is None else str(x)
+
+
 class BuildGraph(Graph):
     """An rdflib ``Graph`` on a :class:`CompactMemory`, whose ``objects`` and ``value`` for a
     given subject and predicate read the store's s→p→o index (or span table) directly.

@@ -58,6 +58,7 @@ from typing import Iterable, Iterator
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
+from .memstore import SpanDocs
 from .vocab import OA, ORG, PREFIXES, STATUS_KEYS, XS, ontology_graph
 
 __all__ = [
@@ -1093,7 +1094,7 @@ class Scope:
     match: str | None
     included: set  # the subjects read (terms as the graph holds them)
     doc_terms: set  # the covered documents as terms
-    span_doc: _SpanDocs  # the graph's spans' documents (read again by triples)
+    span_doc: SpanDocs  # the graph's spans' documents (read again by triples)
 
     def triples(self, g: Graph) -> Iterator[tuple]:
         """The covered subjects' triples, evidence outside the covered documents left out."""
@@ -1119,44 +1120,6 @@ class Scope:
         return (f"本页只收录{how} {len(self.documents):,} 份源文件(共 {self.total_documents:,} 份,"
                 f"全图 {self.total_nodes:,} 个节点{limit})。其他文件请用 xunshi view --match 关键词 生成;"
                 f"--budget 0 生成全图。(This page covers {len(self.documents):,} of {self.total_documents:,} source files.)")
-
-
-class _SpanDocs:
-    """The document of a span, as a graph holds either (the build store's span rows read
-    in place)."""
-
-    def __init__(self, g: Graph) -> None:
-        from .memstore import CompactMemory
-
-        store = g.store
-        if isinstance(store, CompactMemory):
-            self.table, self.spo, self.docs = store.spans, store._spo, None
-        else:
-            self.table = self.spo = None
-            self.docs = dict(g.subject_objects(XS.inDocument))
-
-    def of_member(self, m):
-        """The document of index slot member ``m`` if it is a span (see
-        :func:`pipeline.memstore.objects`), else None."""
-        if self.docs is not None:
-            return self.docs.get(m)
-        if type(m) is not int or m < 0:
-            return None
-        r = self.table.find_key(m)
-        if r is not None:
-            return self.table.docs[self.table.doc[r]]
-        from .memstore import span_iri
-
-        preds = self.spo.get(span_iri(m))
-        return None if preds is None else next(iter(_objects(preds.get(XS.inDocument))), None)
-
-    def of_term(self, t):
-        if self.docs is not None:
-            return self.docs.get(t)
-        from .memstore import span_key
-
-        k = span_key(t)
-        return None if k is None else self.of_member(k)
 
 
 def _objects(slot) -> tuple:
@@ -1199,7 +1162,7 @@ def document_scope(g: Graph, budget: int | None = VIEW_BUDGET, match: str | None
     if documents is None and match is None and (not budget or total <= budget):
         return None
     index = subject_index(g)
-    span_doc = _SpanDocs(g)
+    span_doc = SpanDocs(g)
     drawn = frozenset(_DRAWN_CLASSES)
     src_doc, bul = XS.SourceDocument, XS.Bulletin
 

@@ -122,6 +122,14 @@ def test_every_subject_has_its_documents(corpus):
         kinds = {k.split(":", 1)[0] for k in dl.keys}
         assert kinds >= {"family", "scope", "group"}, d
         assert dl.refs and dl.unit_keys
+    # a plain rdflib graph of the same triples (the Turtle read back) gives the same summary
+    from rdflib import Graph
+
+    plain = Graph().parse(tmp / "before" / "xunshi.ttl")
+    again = inc.read(plain)
+    assert again.docs == links.docs and again.labels == links.labels and again.teams == links.teams
+    assert again.label_keys == links.label_keys and again.successors == links.successors
+    assert inc.owners(plain) == own
     # every subject a document made is that document's; only the theme scheme is no one's
     unowned = {s for s, docs in own.items() if not docs}
     assert unowned and all("/themes/" in s or "theme" in s.lower() for s in unowned)
