@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .link import unit_key
@@ -48,6 +48,8 @@ from .vocab import XS
 SHARED_CLASSES = (XS.Unit, XS.Policy, XS.CitedWork, XS.Person, XS.Inspection, XS.Round, XS.IssueLink)
 LABELS = (SKOS.prefLabel, SKOS.altLabel, RDFS.label)
 # predicates whose objects are evidence spans (a subject's documents are theirs)
+# what the round-groups pass reads of an inspection (a partial graph holds them for the rest)
+ROUND_FACTS = (RDF.type, XS.year, XS.inspectingBody, XS.team, XS.inspectionKind, RDFS.label)
 SPAN_LINKS = (XS.evidence, XS.statusEvidence, XS.recurrenceEvidence)
 
 
@@ -70,6 +72,9 @@ class CorpusLinks:
     label_keys: dict[str, str] = field(default_factory=dict)  # unit_key(label) -> unit
     teams: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (year, body) -> teams
     successors: dict[str, frozenset[str]] = field(default_factory=dict)  # 原 unit -> successors
+    # what a partial graph takes from the rest of the corpus (see partial_graph)
+    inspections: dict[str, tuple] = field(default_factory=dict)  # inspection -> (documents, its round-group facts)
+    unit_evidence: dict[str, tuple] = field(default_factory=dict)  # unit -> its evidence spans' facts
 
 
 @dataclass
@@ -190,15 +195,24 @@ def read(g: Graph) -> CorpusLinks:
             for d in own.of(s, preds):
                 refs[d].add(str(s))
             if XS.Unit in types and XS.evidence in preds:
+                facts = []
                 for m in raw_objects(preds[XS.evidence]):
-                    d, exact = own.doc_of(m), own.spans.exact(m)
-                    if d is not None and exact is not None:
-                        ukeys[d].add(unit_key(exact))
+                    f = own.spans.facts(m)
+                    if f is not None:
+                        facts.append(f)
+                        ukeys[str(f[1])].add(unit_key(f[4]))
+                out.unit_evidence[str(s)] = tuple(sorted(facts, key=lambda f: (str(f[1]), f[2], f[3])))
+            if XS.Unit in types and XS.predecessor in preds:
+                # a 原 unit's successors are worked out from every document with evidence on it
+                for d in own.of(s, preds):
+                    keys[d].add("predecessor:" + str(s))
             if XS.Inspection in types:
                 # its round group, and the round scope of the documents citing it
                 year, body, team = _value(preds, XS.year), _value(preds, XS.inspectingBody), _value(preds, XS.team)
                 if year and team:
                     teams[(year, body)].add(team)
+                out.inspections[str(s)] = (own.of(s, preds), tuple(sorted(
+                    ((p, o) for p in ROUND_FACTS if p in preds for o in objects(preds[p])), key=lambda po: (str(po[0]), str(po[1])))))
                 unit = preds.get(XS.inspectedUnit)
                 for d in own.of(s, preds):
                     if year and body:
@@ -275,3 +289,60 @@ def reach(changed: set[str], before: CorpusLinks, after: CorpusLinks) -> Reach:
                     docs.add(other)
                     todo.append(other)
     return Reach(docs, nodes)
+
+
+def partial_graph(good: list, docs: set[str], before: CorpusLinks, options: dict | None = None, stage=None) -> Graph:
+    """The graph of the documents ``docs`` (a :func:`reach`: deleted documents may be among
+    them) among ``good`` (every document of the corpus through the per-document stages,
+    its records kept as objects), with what the rest of the corpus adds to them taken from
+    ``before`` (the last build's summary of it):
+
+    - the link stage runs over every document (its nodes' labels, counts and evidence are
+      the whole corpus's; 0.4 s at 1,000 bulletins), the records of ``docs`` alone become
+      triples;
+    - every other inspection's round-group facts are there for the round-groups pass (a
+      body-only inspection joins the year's single team round);
+    - after the passes, the evidence other documents' earlier-round mentions gave a unit.
+
+    The subjects ``docs`` own, and the corpus-level nodes they refer to, are then as a
+    clean build of the corpus makes them (``tests/test_incremental.py``); the rest of the
+    graph is partial and not to be written.
+    """
+    from .build import build_graph, iri
+    from .enrich import EnrichContext, enrich
+    from .link import link
+
+    linked = link([s.link_result() for s in good])
+    present = {str(iri(s.source.id)) for s in good}
+    rest = present - docs  # what the last build made of these is still true
+    keep = [str(iri(s.source.id)) in docs for s in good]
+    g = build_graph(linked, (tuple(s.extractions) if k else () for s, k in zip(good, keep)))
+    for i, (owners_, facts) in before.inspections.items():
+        if owners_ and owners_ <= rest:
+            node = URIRef(i)
+            for p, o in facts:
+                g.add((node, p, o))
+    texts = {str(iri(s.source.id)): s.source.text for s, k in zip(good, keep) if k}
+    enrich(g, EnrichContext(texts, options=dict(options or {})), None, stage or (lambda name: None))
+    store = g.store
+    for u, facts in before.unit_evidence.items():
+        node = URIRef(u)
+        if (node, RDF.type, XS.Unit) not in g:
+            continue
+        for sp, doc, start, end, exact in facts:
+            if str(doc) in rest:
+                g.add((node, XS.evidence, _span(g, store, sp, doc, start, end, exact)))
+    return g
+
+
+def _span(g: Graph, store, sp, doc, start: int, end: int, exact: str):
+    """Span ``sp`` in ``g`` (a row of the build store's span table, else its triples)."""
+    from .memstore import CompactMemory
+    from .vocab import OA, int_literal
+
+    if isinstance(store, CompactMemory) and doc in store.spans.doc_no:
+        return store.add_span(sp, store.spans.doc_no[doc], start, end, exact)
+    for p, o in ((RDF.type, XS.Span), (XS.inDocument, doc), (OA.start, int_literal(start)), (OA.end, int_literal(end)),
+                 (OA.exact, Literal(exact))):
+        g.add((sp, p, o))
+    return sp

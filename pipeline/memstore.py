@@ -1178,6 +1178,22 @@ class SpanDocs:
         k = span_key(t)
         return None if k is None else self.of_member(k)
 
+    def facts(self, m) -> tuple | None:
+        """(IRI, document, start, end, text) of index slot member ``m`` if it is a span."""
+        r = None if self.docs is not None else self._row(m)
+        t = self.table
+        if r is not None:
+            return t.iri(r), t.docs[t.doc[r]], t.start[r], t.end[r], t.exact(r)
+        s = term(m) if type(m) is int else m
+        doc = self.of_member(m)
+        if doc is None:
+            return None
+        g = self.g
+        start, end, exact = (g.value(s, p) for p in (OA.start, OA.end, OA.exact))
+        if start is None or end is None or exact is None:
+            return None
+        return s, doc, int(start), int(end), str(exact)
+
     def exact(self, m) -> str | None:
         """The text of index slot member ``m`` if it is a span, else None."""
         r = None if self.docs is not None else self._row(m)

@@ -8,13 +8,15 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from rdflib import URIRef
-from rdflib.namespace import DCTERMS
+from rdflib.namespace import DCTERMS, RDF
 
 from pipeline import incremental as inc
+from pipeline.vocab import OA, XS
 from pipeline.workflow import run_build
 from tests.conftest import load_bench
 
@@ -81,18 +83,38 @@ def _change(what: str, live: Path, base: Path, spare: Path) -> None:
         f.write_text(text, encoding="utf-8")
 
 
-@pytest.mark.parametrize("what", ["add", "delete", "swap", "rename", "year"])
-def test_reach_covers_what_a_change_touches(corpus, what):
+@dataclass
+class Change:
+    what: str
+    before: object  # the clean build before (its report)
+    after: object  # and after the change
+    good: list  # the documents after the change, through the per-document stages, records kept
+    lb: inc.CorpusLinks
+    la: inc.CorpusLinks
+    reach: inc.Reach
+
+
+@pytest.fixture(scope="module", params=["add", "delete", "swap", "rename", "year"])
+def change(corpus, request) -> Change:
+    """One kind of change to the corpus, and the clean build after it."""
+    from pipeline import ingest
+    from pipeline.workflow import DocCache, process_all
+
     tmp, base, live, spare, ref, before = corpus
-    gb = before.graph
+    what = request.param
     _change(what, live, base, spare)
     after = _build(live, tmp / f"after-{what}", reference=str(ref))
-    ga = after.graph
-    lb, la = inc.read(gb), inc.read(ga)
+    good = [s for s in process_all(ingest.discover([live]), {}, 1, DocCache(None)) if s.outcome == "ok"]
+    lb, la = inc.read(before.graph), inc.read(after.graph)
     changed = set(lb.docs) ^ set(la.docs)  # source documents are named by their bytes
     assert len(changed) == (1 if what in ("add", "delete") else 2)
-    r = inc.reach(changed, lb, la)
-    assert changed <= r.docs
+    return Change(what, before, after, good, lb, la, inc.reach(changed, lb, la))
+
+
+def test_reach_covers_what_a_change_touches(corpus, change):
+    tmp = corpus[0]
+    gb, ga, lb, la, r, what = change.before.graph, change.after.graph, change.lb, change.la, change.reach, change.what
+    assert set(lb.docs) ^ set(la.docs) <= r.docs
     if what == "rename":  # the case the label rule is for
         assert inc._changed(lb.labels, la.labels)
     if what == "year":
@@ -110,6 +132,38 @@ def test_reach_covers_what_a_change_touches(corpus, what):
     rb, ra = _rows(tmp / "before" / "problems.csv"), _rows(tmp / f"after-{what}" / "problems.csv")
     moved = {k for k in rb.keys() | ra.keys() if rb.get(k) != ra.get(k)}
     assert moved and moved <= sources
+
+
+def test_a_partial_graph_makes_what_a_change_reaches_as_a_clean_build_does(corpus, change):
+    """The reached documents' records, every document's link stage and the last build's
+    summary give the reached documents' subjects, and the corpus-level nodes they refer to,
+    exactly as the clean build after the change: what a rebuild can write without the rest."""
+    ref = corpus[4]
+    ga, la, r = change.after.graph, change.la, change.reach
+    docs = r.docs & set(la.docs)
+    pg = inc.partial_graph(change.good, r.docs, change.lb, {"reference": str(ref)})
+    lp = inc.read(pg)
+    # the reached documents' summary is the clean build's: the next reach can be worked out
+    assert {d: lp.docs[d] for d in docs} == {d: la.docs[d] for d in docs}
+    oa, op = inc.owners(ga), inc.owners(pg)
+    shared = {str(c) for c in inc.SHARED_CLASSES} - {str(XS.Inspection), str(XS.IssueLink)}
+
+    def wanted(g, own) -> set[str]:
+        """Subjects only reached documents own (a node of the corpus's aside), the
+        corpus-level nodes they refer to, the nodes the reach names."""
+        types = defaultdict(set)
+        for s, t in g.subject_objects(RDF.type):
+            types[str(s)].add(str(t))
+        refs = set().union(*(la.docs[d].refs for d in docs)) if docs else set()
+        return {s for s, d in own.items() if d and d <= docs and not types[s] & shared} | (refs & own.keys()) | (r.nodes & own.keys())
+
+    want, got = wanted(ga, oa), wanted(pg, op)
+    if change.what != "delete":
+        assert len(want) > 300
+    assert want == got
+    bw, bp = _blocks(ga), _blocks(pg)
+    bad = [s for s in sorted(want) if bw[s] != bp[s]]
+    assert bad == []
 
 
 def test_every_subject_has_its_documents(corpus):
@@ -133,7 +187,6 @@ def test_every_subject_has_its_documents(corpus):
     # every subject a document made is that document's; only the theme scheme is no one's
     unowned = {s for s, docs in own.items() if not docs}
     assert unowned and all("/themes/" in s or "theme" in s.lower() for s in unowned)
-    from pipeline.vocab import XS
 
     for p in g.subjects(predicate=None, object=XS.Problem):
         assert len(own[str(p)]) == 1
@@ -210,3 +263,35 @@ def test_bench_reach_prints_the_distribution(corpus, tmp_path):
     median, p90, p99, most = map(int, re.search(r"median (\d+), 90th percentile (\d+), 99th (\d+), most (\d+)", text).groups())
     # every document reaches itself; a generated corpus's families and groups are small
     assert 1 <= median <= p90 <= p99 <= most < N / 2
+
+
+def test_a_partial_graph_keeps_the_evidence_other_documents_gave_a_unit(corpus):
+    """An earlier-round mention in a document outside the reach gives a unit evidence that
+    the reached documents' graph cannot make: it comes from the last build's summary (and
+    never from a reached document's, whose evidence the partial graph makes anew)."""
+    import dataclasses
+
+    from pipeline import ingest
+    from pipeline.workflow import DocCache, process_all
+
+    tmp, base, live, spare, ref, before = corpus
+    g = before.graph
+    lb = inc.read(g)
+    good = [s for s in process_all(ingest.discover([base]), {}, 1, DocCache(None)) if s.outcome == "ok"]
+    docs = sorted(lb.docs)
+    reached, outside = docs[0], docs[-1]
+    r = inc.reach({reached}, lb, lb)
+    assert outside not in r.docs
+    unit = next(u for u in sorted(lb.docs[reached].refs) if u in lb.unit_evidence)
+    # a span of the outside document, and one of the reached, as if each named the unit
+    span_of = {d: next(f for u, facts in sorted(lb.unit_evidence.items()) if u != unit for f in facts if str(f[1]) == d)
+               for d in (reached, outside)}
+    assert all(span_of.values())
+    summary = dataclasses.replace(lb, unit_evidence={**lb.unit_evidence, unit: lb.unit_evidence[unit] + tuple(span_of.values())})
+    pg = inc.partial_graph(good, r.docs, summary, {"reference": str(ref)})
+    evidence = set(pg.objects(URIRef(unit), XS.evidence))
+    sp, doc, start, end, exact = span_of[outside]
+    assert sp in evidence and str(pg.value(sp, XS.inDocument)) == outside and int(pg.value(sp, OA.end)) == end
+    assert span_of[reached][0] not in evidence
+    # the rest of the unit's evidence is the clean build's
+    assert evidence - {sp} == set(g.objects(URIRef(unit), XS.evidence))
