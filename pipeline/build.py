@@ -440,9 +440,10 @@ class _TurtleWriter:
             return (0, "", "", index_iri(t))
         return (0, "", "", str(t))
 
-    def write(self, fh, g: Graph, prefixes: dict[str, str], index: Mapping | None = None) -> None:
+    def write(self, fh, g: Graph, prefixes: dict[str, str], index: Mapping | None = None, only: set[str] | None = None) -> None:
         """Write the Turtle to the binary file ``fh`` a block of subjects at a time (a large
-        graph's Turtle is never held in memory whole)."""
+        graph's Turtle is never held in memory whole); ``only``: the subjects (IRI strings)
+        to write, when not all."""
         head = [f"@prefix {p}: <{ns}> ." for p, ns in sorted(prefixes.items())]
         fh.write(("\n".join(head) + "\n").encode("utf-8"))
         by_subject = index if index is not None else subject_index(g)
@@ -485,6 +486,8 @@ class _TurtleWriter:
             subjects = heapq.merge(subjects, spans.sorted_rows(), ((k, (r,)) for k, r in figures.sorted_rows()))
         block: list[str] = []
         sep = b"\n"  # a blank line after the prefixes and between blocks; the last block ends the file
+        if only is not None:
+            subjects = ((key, s) for key, s in subjects if key in only)
         for key, s in subjects:
             if type(s) is int:
                 block.append(span_row(key, s))
@@ -557,14 +560,15 @@ def subject_index(g: Graph) -> Mapping:
     return by_subject
 
 
-def write_turtle(fh, g: Graph, index: Mapping | None = None) -> None:
+def write_turtle(fh, g: Graph, index: Mapping | None = None, only: set[str] | None = None) -> None:
     """Turtle, deterministic (same triples → same bytes whatever the hash seed), streamed to
-    the binary file ``fh``. ``index``: :func:`subject_index` of ``g`` when the caller has it."""
-    _TurtleWriter(PREFIXES).write(fh, g, PREFIXES, index)
+    the binary file ``fh``. ``index``: :func:`subject_index` of ``g`` when the caller has it;
+    ``only``: the subjects to write (their blocks are as the whole graph's Turtle has them)."""
+    _TurtleWriter(PREFIXES).write(fh, g, PREFIXES, index, only)
 
 
-def serialize_turtle(g: Graph, index: Mapping | None = None) -> bytes:
+def serialize_turtle(g: Graph, index: Mapping | None = None, only: set[str] | None = None) -> bytes:
     """:func:`write_turtle` into bytes."""
     buf = io.BytesIO()
-    write_turtle(buf, g, index)
+    write_turtle(buf, g, index, only)
     return buf.getvalue()

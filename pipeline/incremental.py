@@ -346,3 +346,80 @@ def _span(g: Graph, store, sp, doc, start: int, end: int, exact: str):
                  (OA.exact, Literal(exact))):
         g.add((sp, p, o))
     return sp
+
+
+# --- outputs spliced ---------------------------------------------------------------------------
+
+
+def turtle_blocks(data: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The prefixes and the subject blocks, in order, of Turtle that
+    :func:`pipeline.build.write_turtle` wrote: ``(prefixes, [(subject IRI, block)])``. Its
+    blocks are separated by a blank line, which no block holds (literals escape their line
+    breaks)."""
+    from .vocab import PREFIXES
+
+    parts = data.rstrip(b"\n").split(b"\n\n")
+    out = []
+    for block in parts[1:]:
+        name = block[: block.index(b" ")].decode("utf-8")
+        if name.startswith("<"):
+            key = name[1:-1]
+        else:
+            prefix, local = name.split(":", 1)
+            key = PREFIXES[prefix] + local
+        out.append((key, block))
+    return parts[0], out
+
+
+def splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> bytes:
+    """``old`` Turtle without the subjects in ``drop``, with the subjects ``write`` as
+    ``g`` has them, in the writer's order: the bytes :func:`pipeline.build.write_turtle`
+    gives for the graph so changed."""
+    import heapq
+
+    from .build import serialize_turtle
+
+    head, blocks = turtle_blocks(old)
+    new_head, new = turtle_blocks(serialize_turtle(g, only=write))
+    if new_head != head:
+        raise ValueError("the Turtle to splice into has other prefixes")
+    kept = [kb for kb in blocks if kb[0] not in drop and kb[0] not in write]
+    merged = heapq.merge(kept, new, key=lambda kb: kb[0])
+    return b"\n\n".join([head, *(b for _, b in merged)]) + b"\n"
+
+
+# classes whose nodes a document can own alone, though they can also be shared
+_OWNABLE = (XS.Inspection, XS.IssueLink)
+
+
+def written(g: Graph, reach: Reach, before: CorpusLinks, after: CorpusLinks | None = None) -> set[str]:
+    """The subjects of partial graph ``g`` (:func:`partial_graph`) a rebuild writes: those
+    only reached documents own (corpus-level nodes aside), the corpus-level nodes reached
+    documents refer to, before or after the change (``after``: :func:`read` of ``g``), and
+    the nodes the reach names; each as ``g`` has it, if it has it."""
+    after = after or read(g)
+    own = _Owners(g)
+    out = set()
+    for s, preds in own.indexed.items():
+        types = own.types[s]
+        if not _is_shared(types) or any(c in types for c in _OWNABLE):
+            docs = own.of(s, preds)
+            if docs and docs <= reach.docs:
+                out.add(str(s))
+    if own.spans.table is not None:
+        t = own.spans.table
+        wanted = {n for n, d in enumerate(t.docs) if str(d) in reach.docs}
+        out.update(str(t.iri(r)) for r in t.live_rows() if t.doc[r] in wanted)
+        figures = own.index.figures
+        for r in figures.live_rows():
+            d = own.doc_of(figures.evidence[r])
+            if d is not None and d in reach.docs:
+                out.add(str(figures.iri(r)))
+    refs = set(reach.nodes)
+    for c in (before, after):
+        for d in reach.docs:
+            if d in c.docs:
+                refs |= c.docs[d].refs
+    present = {str(s) for s in own.indexed}
+    out |= refs & present
+    return out
