@@ -75,6 +75,7 @@ class CorpusLinks:
     # what a partial graph takes from the rest of the corpus (see partial_graph)
     inspections: dict[str, tuple] = field(default_factory=dict)  # inspection -> (documents, its round-group facts)
     unit_evidence: dict[str, tuple] = field(default_factory=dict)  # unit -> its evidence spans' facts
+    sources: dict[str, str] = field(default_factory=dict)  # source document -> its path (dcterms:source)
 
 
 @dataclass
@@ -181,6 +182,9 @@ def read(g: Graph) -> CorpusLinks:
     ukeys: dict[str, set[str]] = defaultdict(set)
     rounds: dict[str, set[tuple[str, str]]] = defaultdict(set)
     docs = {str(s) for s, ts in own.types.items() if XS.SourceDocument in ts}
+    for s, ts in own.types.items():
+        if XS.SourceDocument in ts:
+            out.sources[str(s)] = _value(own.indexed[s], DCTERMS.source)
     teams: dict[tuple[str, str], set[str]] = defaultdict(set)
     for s, preds in own.indexed.items():
         types = own.types[s]
@@ -423,3 +427,98 @@ def written(g: Graph, reach: Reach, before: CorpusLinks, after: CorpusLinks | No
     present = {str(s) for s in own.indexed}
     out |= refs & present
     return out
+
+
+def splice_csv(old: bytes, sources: set[str], g: Graph) -> bytes:
+    """``old`` problems table without the rows of the source files ``sources``, with the
+    rows ``g`` (a partial graph, holding the problems of those files alone) gives them: the
+    table :func:`pipeline.mirror.write_problems_csv` writes, whose rows are grouped by
+    source file in path order."""
+    import csv
+    import heapq
+    import io
+
+    from .mirror import CSV_HEADER, problems_csv
+
+    col = CSV_HEADER.index("源文件")
+
+    def rows(data: bytes) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+    head, *kept = rows(old)
+    if head != CSV_HEADER:
+        raise ValueError("the problems table to splice into has other columns")
+    kept = [r for r in kept if r[col] not in sources]
+    _, *new = rows(problems_csv(g))
+    stray = {r[col] for r in new} - sources
+    if stray:
+        raise ValueError(f"the partial graph holds problems of other files: {sorted(stray)[:3]}")
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CSV_HEADER)
+    w.writerows(heapq.merge(kept, new, key=lambda r: r[col]))
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _graphml_parts(data: bytes) -> tuple[dict[str, bytes], list[tuple[str, bytes]], dict[str, list[bytes]]]:
+    """The node keys (attribute name → its ``<key>`` line), the node blocks in order as
+    (IRI, block) and the edge blocks by source IRI, of GraphML that
+    :func:`pipeline.mirror.write_graphml_to` wrote."""
+    import html
+    import re
+
+    from .vocab import PREFIXES
+
+    def iri(name: bytes) -> str:
+        s = html.unescape(name.decode("utf-8"))
+        prefix, _, local = s.partition(":")
+        return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else s
+
+    head_end = data.index(b'<graph edgedefault="directed">\n') + len(b'<graph edgedefault="directed">\n')
+    keys = {}
+    for line in data[:head_end].split(b"\n"):
+        m = re.match(rb'<key id="[^"]*" for="node" attr.name="([^"]*)"', line)
+        if m:
+            keys[html.unescape(m.group(1).decode("utf-8"))] = line + b"\n"
+    body = data[head_end : data.rindex(b"</graph>")]
+    edges_at = body.find(b"<edge ")
+    nodes_part, edges_part = (body, b"") if edges_at < 0 else (body[:edges_at], body[edges_at:])
+    nodes = []
+    for block in nodes_part.split(b"</node>\n")[:-1]:
+        block += b"</node>\n"
+        nodes.append((iri(block[len(b'<node id="') : block.index(b'"', len(b'<node id="'))]), block))
+    edges: dict[str, list[bytes]] = {}
+    for block in edges_part.split(b"</edge>\n")[:-1]:
+        block += b"</edge>\n"
+        source = iri(block[len(b'<edge source="') : block.index(b'"', len(b'<edge source="'))])
+        edges.setdefault(source, []).append(block)
+    return keys, nodes, edges
+
+
+def splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str]) -> bytes:
+    """``old`` GraphML without the nodes (and their edges) in ``drop``, with the nodes
+    ``write`` as ``g`` makes them: the bytes :func:`pipeline.mirror.write_graphml_to` gives
+    for the graph so changed. The node attributes' keys are those some node still uses."""
+    import heapq
+
+    from .mirror import _EDGE_KEY, _GRAPHML_HEAD, write_graphml
+
+    old_keys, old_nodes, old_edges = _graphml_parts(old)
+    kept = [(k, b) for k, b in old_nodes if k not in drop and k not in write]
+    known = {k for k, _ in kept}
+    new_keys, new_nodes, new_edges = _graphml_parts(write_graphml(g, only=write, known=known))
+    kept_body = b"".join(b for _, b in kept)
+    keys = dict(new_keys)
+    for name, line in old_keys.items():
+        kid = line[len(b'<key id="') : line.index(b'"', len(b'<key id="'))]
+        if name not in keys and b'<data key="' + kid + b'">' in kept_body:
+            keys[name] = line
+    nodes = list(heapq.merge(kept, new_nodes, key=lambda kb: kb[0]))
+    edges = {**{k: v for k, v in old_edges.items() if k in known}, **new_edges}
+    head = [_GRAPHML_HEAD.encode("utf-8"), *(keys[k] for k in sorted(keys))]
+    head.append(f'<key id="{_EDGE_KEY}" for="edge" attr.name="predicate" attr.type="string"/>\n<graph edgedefault="directed">\n'.encode("utf-8"))
+    out = [*head, *(b for _, b in nodes)]
+    for k, _ in nodes:
+        out.extend(edges.get(k, ()))
+    out.append(b"</graph>\n</graphml>\n")
+    return b"".join(out)

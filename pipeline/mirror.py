@@ -75,10 +75,12 @@ def _offset(slot) -> int:
         return 0
 
 
-def _mirror_nodes(g: Graph, index: Mapping | None = None):
+def _mirror_nodes(g: Graph, index: Mapping | None = None, only: set[str] | None = None, known: set[str] | None = None):
     """Per node, in IRI order: (node name, attributes, its out-edges as (target, predicate)
     sorted). Resources are nodes (spans folded in as evidence), literal properties node
-    attributes, resource-valued properties edges."""
+    attributes, resource-valued properties edges. ``only``: the nodes (IRI strings) to
+    give, when not all; ``known``: IRIs that are nodes though ``g`` (part of a graph) does
+    not hold them (an edge to one is an edge)."""
     by_subject = index if index is not None else subject_index(g)
     rdf_type, oa_exact, oa_start = RDF.type, OA.exact, OA.start
     type_s = str(rdf_type)
@@ -94,10 +96,14 @@ def _mirror_nodes(g: Graph, index: Mapping | None = None):
         s for s, props in indexed.items() if (type(s) is URIRef or isinstance(s, URIRef)) and rdf_type in props and s not in hidden
     ))
     node_set = set(nodes)
+    if known:
+        node_set |= {URIRef(k) for k in known}
     is_figure_row = figures.find_key if figures is not None else (lambda k: None)
     merged: Iterable[tuple] = ((str(n), n) for n in nodes)
     if figures is not None:
         merged = heapq.merge(merged, figures.sorted_rows())
+    if only is not None:
+        merged = ((k, n) for k, n in merged if k in only)
     for _, n in merged:
         if type(n) is int:  # a figure row
             props = figures.raw_preds(n)
@@ -213,7 +219,7 @@ def key_id(name: str) -> str:
     return "k" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
 
 
-def write_graphml_to(fh, g: Graph, index: Mapping | None = None) -> None:
+def write_graphml_to(fh, g: Graph, index: Mapping | None = None, only: set[str] | None = None, known: set[str] | None = None) -> None:
     """GraphML of the mirror, streamed to the binary file ``fh`` (networkx's writer took a
     third of a large build, and a large graph's GraphML is never held in memory whole);
     ``networkx.read_graphml`` reads back exactly :func:`to_networkx`'s graph. Nodes come in
@@ -222,13 +228,13 @@ def write_graphml_to(fh, g: Graph, index: Mapping | None = None) -> None:
     and copied in after the keys (sorted by name; each key's id is its name,
     :func:`key_id`). XML 1.0 cannot carry control characters, which source
     texts sometimes hold (W003): they are dropped here, in this derived output only.
-    ``index``: :func:`subject_index` of ``g``."""
+    ``index``: :func:`subject_index` of ``g``; ``only``, ``known``: see :func:`_mirror_nodes`."""
     keys: dict[str, str] = {}
     edge_tail: dict[str, str] = {}
     with tempfile.TemporaryFile() as node_fh, tempfile.TemporaryFile() as edge_fh:
         nodes_out: list[str] = []
         edges_out: list[str] = []
-        for name, attrs, out in _mirror_nodes(g, index):
+        for name, attrs, out in _mirror_nodes(g, index, only, known):
             for k in attrs:
                 if k not in keys:
                     keys[k] = key_id(k)
@@ -259,10 +265,10 @@ def write_graphml_to(fh, g: Graph, index: Mapping | None = None) -> None:
         fh.write(b"</graph>\n</graphml>\n")
 
 
-def write_graphml(g: Graph, index: Mapping | None = None) -> bytes:
+def write_graphml(g: Graph, index: Mapping | None = None, only: set[str] | None = None, known: set[str] | None = None) -> bytes:
     """:func:`write_graphml_to` into bytes."""
     buf = io.BytesIO()
-    write_graphml_to(buf, g, index)
+    write_graphml_to(buf, g, index, only, known)
     return buf.getvalue()
 
 

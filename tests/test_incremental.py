@@ -173,6 +173,13 @@ def test_a_partial_graph_makes_what_a_change_reaches_as_a_clean_build_does(corpu
     spliced = inc.splice_turtle((tmp / "before" / "xunshi.ttl").read_bytes(), drop, pg, write)
     clean = (tmp / f"after-{change.what}" / "xunshi.ttl").read_bytes()
     assert spliced == clean
+    # and the problems table, its rows of the reached documents' files replaced
+    paths = {c.sources[d] for c in (change.lb, lp) for d in r.docs if d in c.sources}
+    table = inc.splice_csv((tmp / "before" / "problems.csv").read_bytes(), paths, pg)
+    assert table == (tmp / f"after-{change.what}" / "problems.csv").read_bytes()
+    # and the GraphML, nodes and their edges
+    graphml = inc.splice_graphml((tmp / "before" / "xunshi.graphml").read_bytes(), drop, pg, write)
+    assert graphml == (tmp / f"after-{change.what}" / "xunshi.graphml").read_bytes()
 
 
 def test_every_subject_has_its_documents(corpus):
@@ -304,3 +311,34 @@ def test_a_partial_graph_keeps_the_evidence_other_documents_gave_a_unit(corpus):
     assert span_of[reached][0] not in evidence
     # the rest of the unit's evidence is the clean build's
     assert evidence - {sp} == set(g.objects(URIRef(unit), XS.evidence))
+
+
+def test_graphml_splice_keeps_edges_to_nodes_the_partial_graph_lacks_and_only_used_keys():
+    """Hand-made: node A is rewritten, B and C kept. A's edge to B (a node the partial graph
+    does not hold) stays an edge; an attribute only the old A had loses its key, one only
+    the new A has gains one; C's edges stay."""
+    from rdflib import Graph, Literal
+
+    from pipeline.mirror import write_graphml
+
+    XR = "https://w3id.org/xunshi/resource/"
+    a, b, c = (URIRef(XR + n) for n in ("problem-a", "bulletin-b", "problem-c"))
+
+    def graph(new: bool) -> Graph:
+        g = Graph()
+        for n in (a, b, c):
+            g.add((n, RDF.type, XS.Problem))
+        g.add((a, XS.inBulletin, b))
+        g.add((c, XS.inBulletin, b))
+        g.add((c, XS.text, Literal("丙")))
+        g.add((a, XS.ordinal if new else XS.statusText, Literal("新" if new else "旧")))
+        return g
+
+    old, clean = write_graphml(graph(False)), write_graphml(graph(True))
+    partial = Graph()
+    for t in graph(True).triples((a, None, None)):
+        partial.add(t)
+    spliced = inc.splice_graphml(old, {str(a)}, partial, {str(a)})
+    assert b'attr.name="xs:statusText"' in old and b'attr.name="xs:statusText"' not in clean
+    assert b'<edge source="xr:problem-a" target="xr:bulletin-b"' in clean
+    assert spliced == clean
