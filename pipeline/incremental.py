@@ -353,6 +353,83 @@ def _span(g: Graph, store, sp, doc, start: int, end: int, exact: str):
 
 
 # --- outputs spliced ---------------------------------------------------------------------------
+#
+# The writers put their blocks in the order of their subjects' IRIs, so a rebuild need not
+# read the last build's outputs whole: each subject the reach rewrites or drops is found by a
+# bisection over a sample of the blocks, and the bytes between are copied as they are.
+
+
+def _pname_iri(name: str) -> str:
+    """A prefixed name (or ``<IRI>``) as written by the Turtle writer / a GraphML id → its IRI."""
+    from .vocab import PREFIXES
+
+    if name.startswith("<"):
+        return name[1:-1]
+    prefix, _, local = name.partition(":")
+    return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else name
+
+
+class _SortedBlocks:
+    """The blocks of ``data[start:end]``, each beginning with ``marker`` (a block ends where
+    the next begins) and coming in the order of their keys, which ``key_at(position)`` reads
+    (several consecutive blocks may share a key). Found by bisecting a sample of the block
+    starts (one per ``step`` bytes), then stepping block by block."""
+
+    def __init__(self, data: bytes, start: int, end: int, marker: bytes, key_at, skip: int = 0, step: int = 1 << 14):
+        self.data, self.start, self.end, self.marker, self.key_at, self.skip = data, start, end, marker, key_at, skip
+        self.pos: list[int] = []
+        self.keys: list[str] = []
+        at = start
+        while at < end:
+            p = self._next(at)
+            if p >= end:
+                break
+            if not self.pos or p != self.pos[-1]:
+                self.pos.append(p)
+                self.keys.append(key_at(p))
+            at = max(p + 1, at + step)
+
+    def _next(self, at: int) -> int:
+        """The start of the first block at or after ``at`` (``end`` if none)."""
+        if at <= self.start:
+            return self.start
+        p = self.data.find(self.marker, at - self.skip, self.end)
+        return self.end if p < 0 else p + self.skip
+
+    def bound(self, key: str, above: bool = False) -> int:
+        """The start of the first block whose key is ``>= key`` (``> key`` if ``above``)."""
+        import bisect
+
+        i = (bisect.bisect_right if above else bisect.bisect_left)(self.keys, key) - 1
+        p = self.pos[i] if i >= 0 else self.start
+        while p < self.end:
+            k = self.key_at(p)
+            if k > key or (k == key and not above):
+                return p
+            p = self._next(p + 1)
+        return self.end
+
+
+def _splice(data: bytes, blocks: _SortedBlocks, replace: dict[str, bytes], drop: set[str]) -> list[bytes]:
+    """``data[blocks.start:blocks.end]`` without the blocks of the keys in ``drop`` or
+    ``replace``, with ``replace``'s in their place (each key's blocks, in order): pieces to join."""
+    out, at = [], blocks.start
+    for key in sorted(drop | replace.keys()):
+        lo = blocks.bound(key)
+        hi = blocks.bound(key, above=True)
+        out.append(data[at:lo])
+        if key in replace:
+            out.append(replace[key])
+        at = max(at, hi)
+    out.append(data[at : blocks.end])
+    return out
+
+
+def _turtle_key(data: bytes):
+    def key_at(p: int) -> str:
+        return _pname_iri(data[p : data.index(b" ", p)].decode("utf-8"))
+
+    return key_at
 
 
 def turtle_blocks(data: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
@@ -360,36 +437,27 @@ def turtle_blocks(data: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
     :func:`pipeline.build.write_turtle` wrote: ``(prefixes, [(subject IRI, block)])``. Its
     blocks are separated by a blank line, which no block holds (literals escape their line
     breaks)."""
-    from .vocab import PREFIXES
-
     parts = data.rstrip(b"\n").split(b"\n\n")
-    out = []
-    for block in parts[1:]:
-        name = block[: block.index(b" ")].decode("utf-8")
-        if name.startswith("<"):
-            key = name[1:-1]
-        else:
-            prefix, local = name.split(":", 1)
-            key = PREFIXES[prefix] + local
-        out.append((key, block))
-    return parts[0], out
+    return parts[0], [(_pname_iri(b[: b.index(b" ")].decode("utf-8")), b) for b in parts[1:]]
 
 
 def splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> bytes:
     """``old`` Turtle without the subjects in ``drop``, with the subjects ``write`` as
     ``g`` has them, in the writer's order: the bytes :func:`pipeline.build.write_turtle`
     gives for the graph so changed."""
-    import heapq
-
     from .build import serialize_turtle
 
-    head, blocks = turtle_blocks(old)
     new_head, new = turtle_blocks(serialize_turtle(g, only=write))
-    if new_head != head:
+    data = old + b"\n"  # every block then ends with a blank line, the last one too
+    first = data.find(b"\n\n")
+    if first < 0:  # no block yet
+        first = len(old)
+        data = old.rstrip(b"\n") + b"\n\n"
+    if data[:first] != new_head:
         raise ValueError("the Turtle to splice into has other prefixes")
-    kept = [kb for kb in blocks if kb[0] not in drop and kb[0] not in write]
-    merged = heapq.merge(kept, new, key=lambda kb: kb[0])
-    return b"\n\n".join([head, *(b for _, b in merged)]) + b"\n"
+    blocks = _SortedBlocks(data, first + 2, len(data), b"\n\n", _turtle_key(data), skip=2)
+    body = b"".join(_splice(data, blocks, {k: b + b"\n\n" for k, b in new}, drop))
+    return (new_head + b"\n\n" + body).rstrip(b"\n") + b"\n"
 
 
 # classes whose nodes a document can own alone, though they can also be shared
@@ -460,65 +528,102 @@ def splice_csv(old: bytes, sources: set[str], g: Graph) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def _graphml_parts(data: bytes) -> tuple[dict[str, bytes], list[tuple[str, bytes]], dict[str, list[bytes]]]:
-    """The node keys (attribute name → its ``<key>`` line), the node blocks in order as
-    (IRI, block) and the edge blocks by source IRI, of GraphML that
+_GRAPH_OPEN = b'<graph edgedefault="directed">\n'
+_NODE, _EDGE = b'<node id="', b'<edge source="'
+
+
+def _graphml_regions(data: bytes) -> tuple[int, int, int, dict[str, bytes]]:
+    """(where the nodes begin, where the edges begin, where they end, the node attributes'
+    ``<key>`` lines by attribute name) of GraphML that
     :func:`pipeline.mirror.write_graphml_to` wrote."""
     import html
     import re
 
-    from .vocab import PREFIXES
-
-    def iri(name: bytes) -> str:
-        s = html.unescape(name.decode("utf-8"))
-        prefix, _, local = s.partition(":")
-        return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else s
-
-    head_end = data.index(b'<graph edgedefault="directed">\n') + len(b'<graph edgedefault="directed">\n')
+    nodes = data.index(_GRAPH_OPEN) + len(_GRAPH_OPEN)
+    end = data.rindex(b"</graph>")
+    edges = data.find(_EDGE, nodes, end)
     keys = {}
-    for line in data[:head_end].split(b"\n"):
-        m = re.match(rb'<key id="[^"]*" for="node" attr.name="([^"]*)"', line)
-        if m:
-            keys[html.unescape(m.group(1).decode("utf-8"))] = line + b"\n"
-    body = data[head_end : data.rindex(b"</graph>")]
-    edges_at = body.find(b"<edge ")
-    nodes_part, edges_part = (body, b"") if edges_at < 0 else (body[:edges_at], body[edges_at:])
-    nodes = []
-    for block in nodes_part.split(b"</node>\n")[:-1]:
-        block += b"</node>\n"
-        nodes.append((iri(block[len(b'<node id="') : block.index(b'"', len(b'<node id="'))]), block))
-    edges: dict[str, list[bytes]] = {}
-    for block in edges_part.split(b"</edge>\n")[:-1]:
-        block += b"</edge>\n"
-        source = iri(block[len(b'<edge source="') : block.index(b'"', len(b'<edge source="'))])
-        edges.setdefault(source, []).append(block)
-    return keys, nodes, edges
+    for m in re.finditer(rb'<key id="[^"]*" for="node" attr.name="([^"]*)"[^\n]*\n', data[:nodes]):
+        keys[html.unescape(m.group(1).decode("utf-8"))] = m.group(0)
+    return nodes, (end if edges < 0 else edges), end, keys
+
+
+def _graphml_key(data: bytes, marker: bytes):
+    import html
+
+    def key_at(p: int) -> str:
+        p += len(marker)
+        return _pname_iri(html.unescape(data[p : data.index(b'"', p)].decode("utf-8")))
+
+    return key_at
+
+
+def _graphml_blocks(data: bytes) -> tuple[dict[str, bytes], dict[str, bytes], dict[str, bytes]]:
+    """(node attribute keys, each node's block, each node's edges) of a whole (small) GraphML."""
+    nodes, edges, end, keys = _graphml_regions(data)
+    out = []
+    for lo, hi, marker in ((nodes, edges, _NODE), (edges, end, _EDGE)):
+        key_at = _graphml_key(data, marker)
+        got: dict[str, bytes] = {}
+        p = lo
+        while p < hi:
+            q = data.find(marker, p + 1, hi)
+            q = hi if q < 0 else q
+            k = key_at(p)
+            got[k] = got.get(k, b"") + data[p:q]
+            p = q
+        out.append(got)
+    return keys, out[0], out[1]
 
 
 def splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str]) -> bytes:
     """``old`` GraphML without the nodes (and their edges) in ``drop``, with the nodes
     ``write`` as ``g`` makes them: the bytes :func:`pipeline.mirror.write_graphml_to` gives
-    for the graph so changed. The node attributes' keys are those some node still uses."""
-    import heapq
-
+    for the graph so changed. An edge from a written node to a node ``g`` does not hold is
+    an edge if the old GraphML has that node (and it is not dropped). The node attributes'
+    keys are those some node still uses."""
     from .mirror import _EDGE_KEY, _GRAPHML_HEAD, write_graphml
 
-    old_keys, old_nodes, old_edges = _graphml_parts(old)
-    kept = [(k, b) for k, b in old_nodes if k not in drop and k not in write]
-    known = {k for k, _ in kept}
-    new_keys, new_nodes, new_edges = _graphml_parts(write_graphml(g, only=write, known=known))
-    kept_body = b"".join(b for _, b in kept)
+    n0, e0, end, old_keys = _graphml_regions(old)
+    nodes = _SortedBlocks(old, n0, e0, _NODE, _graphml_key(old, _NODE))
+    edges = _SortedBlocks(old, e0, end, _EDGE, _graphml_key(old, _EDGE))
+    gone = drop | write
+    # the nodes a written node may point to that only the old GraphML holds
+    known = {k for k in _outside_targets(g, write) if k not in gone and nodes.bound(k) != nodes.bound(k, above=True)}
+    new_keys, new_nodes, new_edges = _graphml_blocks(write_graphml(g, only=write, known=known))
+    node_pieces = _splice(old, nodes, new_nodes, drop)
+    edge_pieces = _splice(old, edges, new_edges, drop)
+    # an old attribute key stays if a node kept holds it
+    dropped = [(nodes.bound(k), nodes.bound(k, above=True)) for k in sorted(gone)]
     keys = dict(new_keys)
     for name, line in old_keys.items():
-        kid = line[len(b'<key id="') : line.index(b'"', len(b'<key id="'))]
-        if name not in keys and b'<data key="' + kid + b'">' in kept_body:
+        if name in keys:
+            continue
+        needle = b'<data key="' + line[len(b'<key id="') : line.index(b'"', len(b'<key id="'))] + b'">'
+        p = old.find(needle, n0, e0)
+        while p >= 0 and any(lo <= p < hi for lo, hi in dropped):
+            p = old.find(needle, p + 1, e0)
+        if p >= 0:
             keys[name] = line
-    nodes = list(heapq.merge(kept, new_nodes, key=lambda kb: kb[0]))
-    edges = {**{k: v for k, v in old_edges.items() if k in known}, **new_edges}
     head = [_GRAPHML_HEAD.encode("utf-8"), *(keys[k] for k in sorted(keys))]
-    head.append(f'<key id="{_EDGE_KEY}" for="edge" attr.name="predicate" attr.type="string"/>\n<graph edgedefault="directed">\n'.encode("utf-8"))
-    out = [*head, *(b for _, b in nodes)]
-    for k, _ in nodes:
-        out.extend(edges.get(k, ()))
-    out.append(b"</graph>\n</graphml>\n")
-    return b"".join(out)
+    head.append(f'<key id="{_EDGE_KEY}" for="edge" attr.name="predicate" attr.type="string"/>\n'.encode("utf-8") + _GRAPH_OPEN)
+    return b"".join([*head, *node_pieces, *edge_pieces, b"</graph>\n</graphml>\n"])
+
+
+def _outside_targets(g: Graph, write: set[str]) -> set[str]:
+    """The IRIs the subjects ``write`` of ``g`` point to that ``g`` holds no triples of."""
+    from .build import subject_index
+    from .memstore import split_index
+
+    index = subject_index(g)
+    indexed = split_index(index)[0]
+    out = set()
+    for s in write:
+        preds = indexed.get(URIRef(s))
+        if preds is None:
+            continue
+        for slot in preds.values():
+            for o in raw_objects(slot):
+                if type(o) is URIRef and o not in indexed and index.get(o) is None:
+                    out.add(str(o))
+    return out
