@@ -76,6 +76,7 @@ class CorpusLinks:
     inspections: dict[str, tuple] = field(default_factory=dict)  # inspection -> (documents, its round-group facts)
     unit_evidence: dict[str, tuple] = field(default_factory=dict)  # unit -> its evidence spans' facts
     sources: dict[str, str] = field(default_factory=dict)  # source document -> its path (dcterms:source)
+    named: frozenset[str] = frozenset()  # the units not anonymised (their labels give label_keys)
 
 
 @dataclass
@@ -185,7 +186,6 @@ def read(g: Graph) -> CorpusLinks:
     for s, ts in own.types.items():
         if XS.SourceDocument in ts:
             out.sources[str(s)] = _value(own.indexed[s], DCTERMS.source)
-    teams: dict[tuple[str, str], set[str]] = defaultdict(set)
     for s, preds in own.indexed.items():
         types = own.types[s]
         if XS.Bulletin in types:
@@ -212,9 +212,7 @@ def read(g: Graph) -> CorpusLinks:
                     keys[d].add("predecessor:" + str(s))
             if XS.Inspection in types:
                 # its round group, and the round scope of the documents citing it
-                year, body, team = _value(preds, XS.year), _value(preds, XS.inspectingBody), _value(preds, XS.team)
-                if year and team:
-                    teams[(year, body)].add(team)
+                year, body = _value(preds, XS.year), _value(preds, XS.inspectingBody)
                 out.inspections[str(s)] = (own.of(s, preds), tuple(sorted(
                     ((p, o) for p in ROUND_FACTS if p in preds for o in objects(preds[p])), key=lambda po: (str(po[0]), str(po[1])))))
                 unit = preds.get(XS.inspectedUnit)
@@ -243,8 +241,11 @@ def read(g: Graph) -> CorpusLinks:
         for k in list(keys[d]):
             if k.startswith("family:"):
                 keys[d].add("scope:" + k[len("family:"):])
-    out.teams = {k: frozenset(v) for k, v in teams.items()}
-    out.label_keys = dict(sorted((k, str(u)) for k, u in corpus.units.items()))
+    # what the passes count and resolve by, worked out as update() works them out again
+    out.teams = _teams(out.inspections)
+    out.named = frozenset(str(s) for s, ts in own.types.items()
+                          if XS.Unit in ts and not any(o.toPython() is True for o in objects(own.indexed[s].get(XS.anonymised, ()))))
+    out.label_keys = _label_keys(out.labels, out.named)
     for d in sorted(docs):
         out.docs[d] = DocLinks(frozenset(keys[d]), frozenset(refs[d]), frozenset(ukeys[d]), frozenset(rounds[d]))
     return out
@@ -626,4 +627,54 @@ def _outside_targets(g: Graph, write: set[str]) -> set[str]:
             for o in raw_objects(slot):
                 if type(o) is URIRef and o not in indexed and index.get(o) is None:
                     out.add(str(o))
+    return out
+
+
+def _label_keys(labels: dict[str, frozenset], named: frozenset[str]) -> dict[str, str]:
+    """unit_key(label) → unit, as the rounds pass resolves printed names
+    (:meth:`pipeline.rounds.Corpus.read`: units in IRI order, the first to claim a key keeps it)."""
+    out: dict[str, str] = {}
+    for u in sorted(named):
+        for p in (SKOS.prefLabel, SKOS.altLabel):
+            for label in sorted(x for q, x in labels.get(u, ()) if q == str(p)):
+                out.setdefault(unit_key(label), u)
+    return dict(sorted(out.items()))
+
+
+def _teams(inspections: dict[str, tuple]) -> dict[tuple[str, str], frozenset[str]]:
+    """(year, inspecting body) → the teams of its inspections (what the round-groups pass counts)."""
+    teams: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for _owners, facts in inspections.values():
+        v = {}
+        for p, o in facts:
+            if p in (XS.year, XS.inspectingBody, XS.team):
+                v[p] = min(v.get(p, str(o)), str(o))
+        if v.get(XS.year) and v.get(XS.team):
+            teams[(v[XS.year], v.get(XS.inspectingBody, ""))].add(v[XS.team])
+    return {k: frozenset(t) for k, t in teams.items()}
+
+
+def update(before: CorpusLinks, partial: CorpusLinks, reach: Reach, drop: set[str], write: set[str]) -> CorpusLinks:
+    """The summary of the graph a rebuild writes: ``before`` (the last build's) with the
+    reached documents and the rewritten nodes as ``partial`` (:func:`read` of the partial
+    graph) has them, the dropped ones gone, and what is derived from them worked out again."""
+    gone = drop | write
+
+    def nodes(old: dict, new: dict) -> dict:
+        return {**{k: v for k, v in old.items() if k not in gone}, **{k: v for k, v in new.items() if k in write}}
+
+    def documents(old: dict, new: dict) -> dict:
+        return {**{k: v for k, v in old.items() if k not in reach.docs}, **{k: v for k, v in new.items() if k in reach.docs}}
+
+    out = CorpusLinks(
+        docs=documents(before.docs, partial.docs),
+        labels=nodes(before.labels, partial.labels),
+        successors=nodes(before.successors, partial.successors),
+        inspections=nodes(before.inspections, partial.inspections),
+        unit_evidence=nodes(before.unit_evidence, partial.unit_evidence),
+        sources=documents(before.sources, partial.sources),
+        named=frozenset(u for u in before.named if u not in gone) | frozenset(u for u in partial.named if u in write),
+    )
+    out.label_keys = _label_keys(out.labels, out.named)
+    out.teams = _teams(out.inspections)
     return out

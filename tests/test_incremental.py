@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import defaultdict
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,6 +172,10 @@ def test_a_partial_graph_makes_what_a_change_reaches_as_a_clean_build_does(corpu
     write = inc.written(pg, r, change.lb, lp)
     assert got <= write
     spliced = inc.splice_turtle((tmp / "before" / "xunshi.ttl").read_bytes(), drop, pg, write)
+    # the last build's summary so updated is the clean build's, for the next rebuild
+    updated = inc.update(change.lb, lp, r, drop, write)
+    for f in dataclasses.fields(inc.CorpusLinks):
+        assert getattr(updated, f.name) == getattr(la, f.name), f.name
     clean = (tmp / f"after-{change.what}" / "xunshi.ttl").read_bytes()
     assert spliced == clean
     # and the problems table, its rows of the reached documents' files replaced
@@ -199,6 +204,10 @@ def test_every_subject_has_its_documents(corpus):
     again = inc.read(plain)
     assert again.docs == links.docs and again.labels == links.labels and again.teams == links.teams
     assert again.label_keys == links.label_keys and again.successors == links.successors
+    # the keys units are resolved by are the rounds pass's own
+    from pipeline.rounds import Corpus
+
+    assert links.label_keys == {k: str(u) for k, u in Corpus.read(g).units.items()}
     assert inc.owners(plain) == own
     # every subject a document made is that document's; only the theme scheme is no one's
     unowned = {s for s, docs in own.items() if not docs}
