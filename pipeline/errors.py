@@ -249,6 +249,9 @@ class Issue:
     source: str  # the input path as given, or "" for build-level issues
     detail: dict = field(default_factory=dict, compare=False, hash=False)
     offset: int | None = None
+    # where a corpus pass met it (a problem's IRI), for an incremental rebuild to merge the
+    # issues of the documents it rebuilt with the others' in the pass's order; not reported
+    order: str = field(default="", compare=False, hash=False, repr=False)
 
     @property
     def severity(self) -> Severity:

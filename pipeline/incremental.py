@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
@@ -60,7 +61,7 @@ class DocLinks:
     keys: frozenset[str]  # "family:", "scope:" (round scope), "group:" (same-issue) keys
     refs: frozenset[str]  # corpus-level nodes it refers to or has evidence on
     unit_keys: frozenset[str]  # unit_key of every printed name of its evidence on units
-    rounds: frozenset[tuple[str, str]]  # (year, inspecting body) of the inspections it refers to
+    rounds: frozenset[tuple[str, str]]  # (year, inspecting body) of the body-only inspections it refers to
 
 
 @dataclass
@@ -216,8 +217,9 @@ def read(g: Graph) -> CorpusLinks:
                 out.inspections[str(s)] = (own.of(s, preds), tuple(sorted(
                     ((p, o) for p in ROUND_FACTS if p in preds for o in objects(preds[p])), key=lambda po: (str(po[0]), str(po[1])))))
                 unit = preds.get(XS.inspectedUnit)
+                body_only = year and body and XS.team not in preds
                 for d in own.of(s, preds):
-                    if year and body:
+                    if body_only:  # it joins the year's team round if the body had one team
                         rounds[d].add((year, body))
                     if unit is not None:
                         keys[d].update("scope:" + str(u) for u in objects(unit))
@@ -251,6 +253,12 @@ def read(g: Graph) -> CorpusLinks:
     return out
 
 
+def _joins(teams: dict) -> dict:
+    """(year, body) → the team round a body-only inspection of that year joins (the year's
+    one team of that body), or None (the round groups pass, G1)."""
+    return {k: next(iter(v)) if len(v) == 1 else None for k, v in teams.items()}
+
+
 def _changed(a: dict, b: dict) -> set:
     return {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
 
@@ -270,7 +278,7 @@ def reach(changed: set[str], before: CorpusLinks, after: CorpusLinks) -> Reach:
     # couplings through what changed: labels, label keys, round groups, successors
     relabelled = _changed(before.labels, after.labels)
     rekeyed = _changed(before.label_keys, after.label_keys)
-    regrouped = _changed(before.teams, after.teams)
+    regrouped = _changed(_joins(before.teams), _joins(after.teams))
     for c in both:
         for d, links in c.docs.items():
             if links.refs & relabelled or links.unit_keys & rekeyed or links.rounds & regrouped:
@@ -296,7 +304,8 @@ def reach(changed: set[str], before: CorpusLinks, after: CorpusLinks) -> Reach:
     return Reach(docs, nodes)
 
 
-def partial_graph(good: list, docs: set[str], before: CorpusLinks, options: dict | None = None, stage=None) -> Graph:
+def partial_graph(good: list, docs: set[str], before: CorpusLinks, options: dict | None = None, stage=None,
+                  records=None, issues: list | None = None) -> Graph:
     """The graph of the documents ``docs`` (a :func:`reach`: deleted documents may be among
     them) among ``good`` (every document of the corpus through the per-document stages,
     its records kept as objects), with what the rest of the corpus adds to them taken from
@@ -311,7 +320,8 @@ def partial_graph(good: list, docs: set[str], before: CorpusLinks, options: dict
 
     The subjects ``docs`` own, and the corpus-level nodes they refer to, are then as a
     clean build of the corpus makes them (``tests/test_incremental.py``); the rest of the
-    graph is partial and not to be written.
+    graph is partial and not to be written. ``records(state)``: a document's extraction
+    records (default: those the state holds as objects); ``issues`` gets the passes' issues.
     """
     from .build import build_graph, iri
     from .enrich import EnrichContext, enrich
@@ -321,14 +331,18 @@ def partial_graph(good: list, docs: set[str], before: CorpusLinks, options: dict
     present = {str(iri(s.source.id)) for s in good}
     rest = present - docs  # what the last build made of these is still true
     keep = [str(iri(s.source.id)) in docs for s in good]
-    g = build_graph(linked, (tuple(s.extractions) if k else () for s, k in zip(good, keep)))
+    records = records or (lambda st: tuple(st.extractions))
+    g = build_graph(linked, (records(s) if k else () for s, k in zip(good, keep)))
     for i, (owners_, facts) in before.inspections.items():
         if owners_ and owners_ <= rest:
             node = URIRef(i)
             for p, o in facts:
                 g.add((node, p, o))
     texts = {str(iri(s.source.id)): s.source.text for s, k in zip(good, keep) if k}
-    enrich(g, EnrichContext(texts, options=dict(options or {})), None, stage or (lambda name: None))
+    ectx = EnrichContext(texts, options=dict(options or {}))
+    enrich(g, ectx, None, stage or (lambda name: None))
+    if issues is not None:
+        issues.extend(ectx.issues)
     store = g.store
     for u, facts in before.unit_evidence.items():
         node = URIRef(u)
@@ -411,13 +425,16 @@ class _SortedBlocks:
         return self.end
 
 
-def _splice(data: bytes, blocks: _SortedBlocks, replace: dict[str, bytes], drop: set[str]) -> list[bytes]:
+def _splice(data: bytes, blocks: _SortedBlocks, replace: dict[str, bytes], drop: set[str], removed: list | None = None) -> list[bytes]:
     """``data[blocks.start:blocks.end]`` without the blocks of the keys in ``drop`` or
-    ``replace``, with ``replace``'s in their place (each key's blocks, in order): pieces to join."""
+    ``replace``, with ``replace``'s in their place (each key's blocks, in order): pieces to
+    join. ``removed`` gets the blocks taken out."""
     out, at = [], blocks.start
     for key in sorted(drop | replace.keys()):
         lo = blocks.bound(key)
         hi = blocks.bound(key, above=True)
+        if removed is not None and hi > lo:
+            removed.append(data[lo:hi])
         out.append(data[at:lo])
         if key in replace:
             out.append(replace[key])
@@ -446,56 +463,73 @@ def splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> byte
     """``old`` Turtle without the subjects in ``drop``, with the subjects ``write`` as
     ``g`` has them, in the writer's order: the bytes :func:`pipeline.build.write_turtle`
     gives for the graph so changed."""
+    return _splice_turtle(old, drop, g, write)[0]
+
+
+def _splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> tuple[bytes, list[bytes], list[bytes]]:
+    """:func:`splice_turtle`, and the blocks it took out and put in."""
     from .build import serialize_turtle
 
     new_head, new = turtle_blocks(serialize_turtle(g, only=write))
     data = old + b"\n"  # every block then ends with a blank line, the last one too
     first = data.find(b"\n\n")
-    if first < 0:  # no block yet
-        first = len(old)
-        data = old.rstrip(b"\n") + b"\n\n"
     if data[:first] != new_head:
         raise ValueError("the Turtle to splice into has other prefixes")
     blocks = _SortedBlocks(data, first + 2, len(data), b"\n\n", _turtle_key(data), skip=2)
-    body = b"".join(_splice(data, blocks, {k: b + b"\n\n" for k, b in new}, drop))
-    return (new_head + b"\n\n" + body).rstrip(b"\n") + b"\n"
+    removed: list[bytes] = []
+    body = b"".join(_splice(data, blocks, {k: b + b"\n\n" for k, b in new}, drop, removed))
+    return (new_head + b"\n\n" + body).rstrip(b"\n") + b"\n", removed, [b for _, b in new]
 
 
 # classes whose nodes a document can own alone, though they can also be shared
 _OWNABLE = (XS.Inspection, XS.IssueLink)
 
 
-def written(g: Graph, reach: Reach, before: CorpusLinks, after: CorpusLinks | None = None) -> set[str]:
-    """The subjects of partial graph ``g`` (:func:`partial_graph`) a rebuild writes: those
-    only reached documents own (corpus-level nodes aside), the corpus-level nodes reached
-    documents refer to, before or after the change (``after``: :func:`read` of ``g``), and
-    the nodes the reach names; each as ``g`` has it, if it has it."""
-    after = after or read(g)
+def owned(g: Graph, docs: set[str] | None = None) -> dict[str, set[str]]:
+    """Per source document (of ``docs``, or every one), the subjects of ``g`` it owns
+    (:func:`owners`; corpus-level nodes aside, but for an inspection or an issue link, which
+    a document can own): what a rebuild that reaches it drops of the last build's outputs.
+    A subject several documents own is each one's."""
     own = _Owners(g)
-    out = set()
+    out: dict[str, set[str]] = defaultdict(set)
     for s, preds in own.indexed.items():
         types = own.types[s]
         if not _is_shared(types) or any(c in types for c in _OWNABLE):
-            docs = own.of(s, preds)
-            if docs and docs <= reach.docs:
-                out.add(str(s))
+            for d in own.of(s, preds):
+                if docs is None or d in docs:
+                    out[d].add(str(s))
     if own.spans.table is not None:
         t = own.spans.table
-        wanted = {n for n, d in enumerate(t.docs) if str(d) in reach.docs}
-        out.update(str(t.iri(r)) for r in t.live_rows() if t.doc[r] in wanted)
+        numbers = {n: str(d) for n, d in enumerate(t.docs) if docs is None or str(d) in docs}
+        for r in t.live_rows():
+            d = numbers.get(t.doc[r])
+            if d is not None:
+                out[d].add(str(t.iri(r)))
         figures = own.index.figures
         for r in figures.live_rows():
             d = own.doc_of(figures.evidence[r])
-            if d is not None and d in reach.docs:
-                out.add(str(figures.iri(r)))
+            if d is not None and (docs is None or d in docs):
+                out[d].add(str(figures.iri(r)))
+    return dict(out)
+
+
+def written(g: Graph, reach: Reach, before: CorpusLinks, after: CorpusLinks | None = None) -> set[str]:
+    """The subjects of partial graph ``g`` (:func:`partial_graph`) a rebuild writes: those
+    reached documents own (:func:`owned`), the corpus-level nodes reached documents refer
+    to, before or after the change (``after``: :func:`read` of ``g``), and the nodes the
+    reach names; each as ``g`` has it, if it has it. Of the last build's graph, the same
+    gives what the rebuild drops."""
+    after = after or read(g)
+    out = set().union(*owned(g, reach.docs).values())
     refs = set(reach.nodes)
     for c in (before, after):
         for d in reach.docs:
             if d in c.docs:
                 refs |= c.docs[d].refs
-    present = {str(s) for s in own.indexed}
-    out |= refs & present
-    return out
+    from .build import subject_index
+
+    present = {str(s) for s in split_index(subject_index(g))[0]}
+    return out | (refs & present)
 
 
 def splice_csv(old: bytes, sources: set[str], g: Graph) -> bytes:
@@ -678,3 +712,227 @@ def update(before: CorpusLinks, partial: CorpusLinks, reach: Reach, drop: set[st
     out.label_keys = _label_keys(out.labels, out.named)
     out.teams = _teams(out.inspections)
     return out
+
+
+# --- the rebuild -------------------------------------------------------------------------------
+#
+# A lean build pinned to a reference (no decisions file, no byte-identical copies) keeps what
+# the next one needs beside its outputs, in OUT/.cache/incremental: the graph's summary, its
+# counts, the passes' issues, and what each document owns (one file each, read only for the
+# documents a change reaches). The next build with the same code, options and reference then
+# rebuilds the documents a change reaches and splices them into the outputs.
+
+STATE_DIR = "incremental"
+STATE_FILE = "state.pickle"
+STATE_VERSION = 1
+# a rebuild that would redo more than this share of the documents builds them all instead
+MAX_SHARE = 0.3
+
+
+@dataclass
+class State:
+    """What a build keeps for an incremental rebuild (see above)."""
+
+    key: str  # what the outputs depend on besides the inputs: code, ontology, options, reference
+    summary: CorpusLinks
+    counts: dict  # the run report's counts and problems by status
+    statuses: dict
+    bad_spans: dict[str, int]  # source document -> its spans that do not round-trip
+    issues: list  # the corpus passes' issues (each knows its source file and pass order)
+    version: int = STATE_VERSION
+
+
+def _folder(out) -> Path:
+    return Path(out) / ".cache" / STATE_DIR
+
+
+def _owned_file(out, doc: str) -> Path:
+    return _folder(out) / "owned" / (doc.rsplit("/", 1)[-1] + ".pickle")
+
+
+def save_state(out, state: State, owned_by: dict[str, set[str]], forget: set[str] = frozenset(), every: bool = True) -> None:
+    """Keep ``state`` and what each document owns (``owned_by``); the owned files of the
+    documents ``forget`` go. ``every``: ``owned_by`` holds every document (a full build): the
+    owned files of any other go too."""
+    import pickle
+
+    from .fsio import atomic_write
+
+    folder = _folder(out)
+    (folder / "owned").mkdir(parents=True, exist_ok=True)
+    for d, subjects in owned_by.items():
+        atomic_write(_owned_file(out, d), pickle.dumps(tuple(sorted(subjects)), protocol=pickle.HIGHEST_PROTOCOL))
+    keep = {_owned_file(out, d).name for d in owned_by} if every else None
+    for f in (folder / "owned").glob("*.pickle"):
+        if (keep is not None and f.name not in keep) or f.name in {_owned_file(out, d).name for d in forget}:
+            f.unlink(missing_ok=True)
+    atomic_write(folder / STATE_FILE, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def load_state(out, key: str) -> State | None:
+    """The state the last build into ``out`` kept, if it was made with ``key``."""
+    import pickle
+
+    try:
+        state = pickle.loads((_folder(out) / STATE_FILE).read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        return None
+    if not isinstance(state, State) or state.version != STATE_VERSION or state.key != key:
+        return None
+    return state
+
+
+def forget_state(out) -> None:
+    """A build that keeps no state leaves none behind (a later rebuild would splice into
+    outputs the state does not describe)."""
+    import shutil
+
+    shutil.rmtree(_folder(out), ignore_errors=True)
+
+
+def _load_owned(out, docs: set[str]) -> set[str] | None:
+    import pickle
+
+    found: set[str] = set()
+    for d in docs:
+        try:
+            found.update(pickle.loads(_owned_file(out, d).read_bytes()))
+        except FileNotFoundError:
+            continue  # a document the last build did not have
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            return None
+    return found
+
+
+def _count(g: Graph) -> tuple[dict, dict]:
+    """The run report's counts and problems by status of ``g``."""
+    from collections import Counter
+
+    from .memstore import count_instances
+    from .vocab import STATUS_KEYS
+    from .workflow import COUNTED
+
+    counts = {**{name: count_instances(g, cls) for name, cls in COUNTED}, "triples": len(g)}
+    c = Counter(str(x).rsplit("#", 1)[-1] for x in g.objects(None, XS.status))
+    return counts, {k: c.get(k, 0) for k in STATUS_KEYS}
+
+
+def state_of(key: str, g: Graph, report) -> tuple[State, dict[str, set[str]]]:
+    """The state a full build keeps (``g`` its graph, ``report`` its run report), and what
+    each document owns."""
+    from .validate import check_evidence
+
+    summary = read(g)
+    spans = SpanDocs(g)
+    bad: dict[str, int] = defaultdict(int)
+    for sp, _start, _end in check_evidence(g, report.texts):
+        bad[str(spans.of_term(URIRef(sp)) or "")] += 1
+    counts, statuses = _count(g)
+    issues = [i for i in report.build_issues if i.order]
+    return State(key, summary, counts, statuses, dict(bad), issues), owned(g)
+
+
+def rebuild(state: State, out, states: list, good: list, options: dict, records, stage, pinned: dict | None):
+    """The run report of an incremental rebuild into ``out`` (its outputs written, its state
+    kept), or None when a full build is due: nothing the state knows changed, or the change
+    reaches too much. ``states``: every input's state; ``good``: those built, in order."""
+    from . import reference
+    from .build import iri
+    from .errors import Issue
+    from .fsio import Staged, atomic_write
+    from .validate import check_evidence
+    from .workflow import RunReport
+
+    out = Path(out)
+    before = state.summary
+    now = {str(iri(s.source.id)): s for s in good}
+    changed = set(before.docs) ^ set(now)
+    changed |= {d for d in set(before.docs) & set(now) if before.sources.get(d) != now[d].source.path}
+    if not changed:
+        return None
+    r = reach(changed, before, before)
+    for _ in range(4):  # until the change reaches no further than the graph it made says
+        if len(r.docs) > MAX_SHARE * max(len(now), len(before.docs)):
+            return None
+        stage("partial")
+        issues: list = []
+        pg = partial_graph(good, r.docs, before, options, stage, records, issues)
+        lp = read(pg)
+        write = written(pg, r, before, lp)
+        drop = _load_owned(out, r.docs)
+        if drop is None:
+            return None
+        drop |= set(r.nodes)
+        for d in r.docs:
+            if d in before.docs:
+                drop |= before.docs[d].refs
+        after = update(before, lp, r, drop, write)
+        again = reach(changed, before, after)
+        if again.docs <= r.docs and again.nodes <= r.nodes:
+            break
+        r = Reach(r.docs | again.docs, r.nodes | again.nodes)
+    else:
+        return None
+    paths = {c.sources[d] for c in (before, lp) for d in r.docs if d in c.sources}
+    staged = Staged(out)
+    try:
+        stage("turtle")
+        old_ttl = (out / "xunshi.ttl").read_bytes()
+        ttl, removed, added = _splice_turtle(old_ttl, drop, pg, write)
+        staged.put("xunshi.ttl", ttl)
+        head = old_ttl[: old_ttl.find(b"\n\n")] + b"\n\n"
+        del old_ttl, ttl
+        counts, statuses = dict(state.counts), dict(state.statuses)
+        for sign, blocks in ((-1, removed), (1, added)):
+            if blocks:
+                c, st = _count(Graph().parse(data=(head + b"\n\n".join(blocks)).decode("utf-8"), format="turtle"))
+                for k, v in c.items():
+                    counts[k] = counts.get(k, 0) + sign * v
+                for k, v in st.items():
+                    statuses[k] = statuses.get(k, 0) + sign * v
+        for st in good:
+            if str(iri(st.source.id)) in r.docs and st.source.needs_text_file:
+                staged.put(st.source.text_file_name, st.source.text.encode("utf-8"))
+        stage("graphml")
+        staged.put("xunshi.graphml", splice_graphml((out / "xunshi.graphml").read_bytes(), drop, pg, write))
+        stage("csv")
+        staged.put("problems.csv", splice_csv((out / "problems.csv").read_bytes(), paths, pg))
+        stage("evidence")
+        bad = {d: n for d, n in state.bad_spans.items() if d not in r.docs}
+        own = _Owners(pg)
+        for sp, _s, _e in check_evidence(pg, {d: s.source.text for d, s in now.items()}):
+            if sp in write:
+                d = str(own.spans.of_term(URIRef(sp)) or "")
+                bad[d] = bad.get(d, 0) + 1
+        report = RunReport(states, None, counted=counts, statuses=statuses)
+        # the passes' issues in their order: the other documents' as they were, the rebuilt ones' anew
+        report.build_issues.extend(sorted([i for i in state.issues if i.source not in paths] +
+                                          [i for i in issues if i.order and i.source in paths], key=lambda i: i.order))
+        if pinned is not None:
+            report.reference["used"] = pinned.get("digest", "")
+            grown = reference.stale(pinned, counts.get("problems", 0))
+            if grown is not None:
+                report.build_issues.append(grown)
+        n_bad = sum(bad.values())
+        report.evidence = {"spans": counts.get("evidence_spans", 0), "not_round_tripping": n_bad}
+        if n_bad:
+            report.build_issues.append(Issue("W032", "", {"count": n_bad}))
+        names = ["xunshi.ttl", "xunshi.graphml", "problems.csv"]
+        report.outputs = {name: str(out / name) for name in names}
+        report.outputs["stats.json"] = str(out / "stats.json")
+        texts_written = [st.source.text_file_name for st in states if st.outcome == "ok" and st.source.needs_text_file]
+        report.written = sorted([*names, *texts_written, "stats.json"])
+        report.rebuilt = {"documents": len(r.docs), "changed": len(changed), "subjects": len(write)}
+        # the state describes the outputs until they are replaced, then the new ones
+        (_folder(out) / STATE_FILE).unlink(missing_ok=True)
+        staged.commit()
+    finally:
+        staged.discard()
+    import json
+
+    stats = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    atomic_write(out / "stats.json", stats.encode("utf-8"))
+    new_owned = owned(pg, r.docs & set(now))
+    save_state(out, State(state.key, after, counts, statuses, bad, [i for i in report.build_issues if i.order]),
+               new_owned, forget=r.docs - set(now), every=False)
+    return report

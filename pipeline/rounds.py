@@ -508,7 +508,7 @@ class Resolver:
             return
         self.reported.add(key)
         source = _str(self.g, loc.doc, DCTERMS.source)
-        self.ctx.issues.append(Issue(code, source, {"text": loc.mention.exact, **detail}, loc.mention.start))
+        self.ctx.issues.append(Issue(code, source, {"text": loc.mention.exact, **detail}, loc.mention.start, order=str(loc.problem)))
 
     def emit(self) -> None:
         g = self.g

@@ -33,7 +33,7 @@ from .fsio import Staged, atomic_write
 from .link import link
 from .records import BulletinRec, DocumentResult, Extraction, SourceDocument
 from .segment import segment
-from .vocab import XS
+from .vocab import STATUS_KEYS, XS
 
 
 @dataclass
@@ -334,6 +334,14 @@ def _mark_duplicates(states: list[DocState]) -> list[DocState]:
     return out
 
 
+# the run report's counts: instances of these classes, then the triples
+COUNTED = (
+    ("bulletins", XS.Bulletin), ("problems", XS.Problem), ("measures", XS.Measure), ("policies", XS.Policy),
+    ("cited_works", XS.CitedWork), ("units", XS.Unit), ("people", XS.Person), ("inspections", XS.Inspection),
+    ("figures", XS.Figure), ("categories", XS.FeedbackCategory), ("evidence_spans", XS.Span),
+)
+
+
 @dataclass
 class RunReport:
     """What a build did, file by file; written as ``stats.json``."""
@@ -350,6 +358,10 @@ class RunReport:
     up_to_date: dict | None = None  # nothing rebuilt: the stats.json of the build that made the outputs
     reference: dict = field(default_factory=dict)  # digests of the reference statistics used / saved
     view: dict = field(default_factory=dict)  # what the HTML view covers, when not the whole graph
+    # an incremental rebuild holds no whole graph: the counts it worked out instead
+    counted: dict | None = None
+    statuses: dict | None = None
+    rebuilt: dict = field(default_factory=dict)  # what an incremental rebuild redid (console only)
 
     @property
     def issues(self) -> list[Issue]:
@@ -358,29 +370,15 @@ class RunReport:
     def counts(self) -> dict:
         g = self.graph
         if g is None:
-            return {}
-        n = lambda cls: count_instances(g, cls)  # noqa: E731
-        return {
-            "bulletins": n(XS.Bulletin),
-            "problems": n(XS.Problem),
-            "measures": n(XS.Measure),
-            "policies": n(XS.Policy),
-            "cited_works": n(XS.CitedWork),
-            "units": n(XS.Unit),
-            "people": n(XS.Person),
-            "inspections": n(XS.Inspection),
-            "figures": n(XS.Figure),
-            "categories": n(XS.FeedbackCategory),
-            "evidence_spans": n(XS.Span),
-            "triples": len(g),
-        }
+            return dict(self.counted or {})
+        return {**{name: count_instances(g, cls) for name, cls in COUNTED}, "triples": len(g)}
 
     def by_status(self) -> dict[str, int]:
         g = self.graph
         if g is None:
-            return {}
+            return dict(self.statuses or {})
         c = Counter(str(s).rsplit("#", 1)[-1] for s in g.objects(None, XS.status))
-        return {k: c.get(k, 0) for k in ("Completed", "PartiallyCompleted", "NotCompleted", "InProgress", "LongTerm", "Unknown")}
+        return {k: c.get(k, 0) for k in STATUS_KEYS}
 
     def as_dict(self) -> dict:
         if self.up_to_date is not None:
@@ -448,6 +446,7 @@ def run_build(
     keep_records: bool = False,
     skip_unchanged: bool = False,
     stage: Callable[[str], None] | None = None,
+    incremental: bool = True,
 ) -> RunReport:
     """Build the knowledge graph of every file under ``inputs`` into ``out_dir``.
 
@@ -468,11 +467,17 @@ def run_build(
     ``stage(name)`` as each corpus stage starts (``link``, ``graph``, each pass by name,
     ``turtle``, ``graphml``, ``csv``, ``evidence``, ``shacl``, ``html``): the corpus stages
     are most of a large build's time.
+
+    ``incremental``: a lean build (no HTML, no SHACL) pinned to a reference, with the cache
+    on and no decisions file, keeps what the next such build needs to rebuild only the
+    documents a change reaches and splice them into its outputs (:mod:`pipeline.incremental`);
+    the next one does so when the code, options and reference are the same and the outputs
+    are as it wrote them. Its report then has no graph (``counted`` holds its counts).
     """
     with gc_paused():
         return _run_build(inputs, out_dir, html=html, shacl=shacl, view_budget=view_budget, max_bytes=max_bytes, progress=progress,
                           options=options, workers=workers, use_cache=use_cache, keep_records=keep_records,
-                          skip_unchanged=skip_unchanged, stage=stage or (lambda name: None))
+                          skip_unchanged=skip_unchanged, stage=stage or (lambda name: None), incremental=incremental)
 
 
 BUILD_STATE = Path(".cache") / "build.json"
@@ -531,8 +536,27 @@ def _unchanged(out: Path, fingerprint: str) -> dict | None:
         return None
 
 
+def _outputs_as_written(out: Path) -> bool:
+    """Whether every file the last build into ``out`` wrote is still as it wrote it."""
+    try:
+        state = json.loads((out / BUILD_STATE).read_text(encoding="utf-8"))
+        return _stamps(out, state["outputs"]) == state["outputs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _record_build(out: Path, fingerprint: str | None, report: RunReport) -> None:
+    if fingerprint is not None:
+        stamps = _stamps(out, report.written)
+        if stamps is not None:
+            state = json.dumps({"fingerprint": fingerprint, "outputs": stamps}, indent=1, sort_keys=True) + "\n"
+            atomic_write(out / BUILD_STATE, state.encode("utf-8"))
+
+
 def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress, options, workers, use_cache, keep_records,
-               skip_unchanged, stage) -> RunReport:
+               skip_unchanged, stage, incremental=True) -> RunReport:
+    from . import incremental as inc
+
     out = Path(out_dir)
     options = dict(options or {})
     ctx: dict = {"max_bytes": max_bytes}
@@ -555,6 +579,11 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
         stored = _unchanged(out, fingerprint) if skip_unchanged else None
         if stored is not None:
             return RunReport([], up_to_date=stored, outputs=dict(stored.get("outputs", {})))
+    # an incremental rebuild's conditions (see run_build), but for the inputs' (below)
+    inc_key = None
+    if (incremental and fingerprint is not None and not html and not shacl and pinned is not None
+            and not any(options.get(k) for k in ("decisions", "save_reference", "refit", "passes"))):
+        inc_key = build_fingerprint([], cache, options, {"incremental": inc.STATE_VERSION, "max_bytes": max_bytes})
     spill = None if keep_records else RecordSpill()
     try:
         docs = process_all([p for p in paths if p.name not in ANALYST_FILES], ctx, workers, cache, progress, spill)
@@ -562,6 +591,16 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
         states = [by_path.get(p) or DocState(p, ingest.display_path(p), outcome=ANALYST_FILES[p.name]) for p in paths]
         cache.prune()
         good = [s for s in states if s.outcome == "ok"]
+        if any(s.outcome == "duplicate" for s in states):
+            inc_key = None  # which copy is built depends on every file (the first in path order)
+        kept = inc.load_state(out, inc_key) if inc_key is not None and _outputs_as_written(out) else None
+        if kept is not None:
+            records = (lambda st: spill.get(st.spilled) if st.spilled is not None else tuple(st.extractions)) if spill else None
+            report = inc.rebuild(kept, out, states, good, options, records, stage, pinned)
+            if report is not None:
+                report.cache = {"hits": cache.hits, "misses": cache.misses}
+                _record_build(out, fingerprint, report)
+                return report
         stage("link")
         graph = link_and_build(good, spill, lambda done: stage("graph") if done == "link" else None)
     finally:
@@ -577,12 +616,13 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
     report.texts = ectx.texts
     if pinned is not None or options.get("save_reference"):
         _reference_report(report, options, pinned, ectx.fitted, len(good))
+    # what an incremental rebuild would splice into must be what the state describes
+    inc.forget_state(out)
     write_outputs(report, out, html=html, shacl=shacl, stage=stage, view_budget=view_budget)
-    if fingerprint is not None:
-        stamps = _stamps(out, report.written)
-        if stamps is not None:
-            state = json.dumps({"fingerprint": fingerprint, "outputs": stamps}, indent=1, sort_keys=True) + "\n"
-            atomic_write(out / BUILD_STATE, state.encode("utf-8"))
+    if inc_key is not None:
+        stage("incremental state")
+        inc.save_state(out, *inc.state_of(inc_key, graph, report))
+    _record_build(out, fingerprint, report)
     return report
 
 
