@@ -174,7 +174,10 @@ def run_one(n: int, args, root: Path, work: Path) -> dict:
         res["delete_one"] = child(base + lean, work)
         clean = work / f"clean-{n}"
         child(["build", str(corpus), "--out", str(clean), "-q", "--no-cache", *lean], work)
-        res["identical"] = (out / "xunshi.ttl").read_bytes() == (clean / "xunshi.ttl").read_bytes()
+        # every output, the run report but for its paths (the two builds write to different folders)
+        same = [(out / name).read_bytes() == (clean / name).read_bytes() for name in ("xunshi.ttl", "xunshi.graphml", "problems.csv")]
+        stats = [{k: v for k, v in json.loads((d / "stats.json").read_text(encoding="utf-8")).items() if k != "outputs"} for d in (out, clean)]
+        res["identical"] = all(same) and stats[0] == stats[1]
         # restore the cached corpus for the next run
         added.unlink()
         changed.write_bytes(original)
@@ -208,7 +211,7 @@ def report(runs: list[dict], args) -> None:
                                ("change_one", "change one"), ("delete_one", "delete one")):
                 t, mem, _ = r[key]
                 print(f"  {label:<44}{t:>9.1f}{'':>8}{t / full:>9.2f}{mem:>9,.0f}")
-            print(f"  output identical to a clean build: {'yes' if r['identical'] else 'NO'}")
+            print(f"  outputs (Turtle, GraphML, problems table, run report) identical to a clean build: {'yes' if r['identical'] else 'NO'}")
     if len(runs) > 1:
         a, b = runs[0], runs[-1]
         print()

@@ -90,6 +90,7 @@ def cmd_build(args) -> int:
         use_cache=not args.no_cache,
         skip_unchanged=not (args.force or args.store or args.save_reference),
         stage=progress.stage if progress else None,
+        incremental=not (args.force or args.store),
     )
     if progress:
         progress.done()
@@ -123,6 +124,11 @@ def cmd_build(args) -> int:
         print(f"参考统计 (reference statistics): {args.save_reference} — {report.reference['saved']}")
     if report.cache:
         print(f"缓存 (cache): 复用 {report.cache['hits']} 个文件, 新处理 {report.cache['misses']} 个 (reused / processed)")
+    if report.rebuilt:
+        r = report.rebuilt
+        print(f"增量重建 (incremental rebuild): {r['changed']} 个文件有变动, 重建其涉及的 {r['documents']} 个文件、"
+              f"{r['subjects']} 个节点, 其余沿用上次输出 (changed files / documents rebuilt / subjects rewritten; "
+              "--force 全部重建 rebuilds everything)")
     print("输出 (outputs):")
     for name, path in d["outputs"].items():
         print(f"  {path}")
@@ -285,7 +291,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--store", help="also write an on-disk Oxigraph store (one named graph per document) to this folder")
     b.add_argument("-j", "--workers", type=int, default=1, help="processes for ingest, segment and extract (same output)")
     b.add_argument("--no-cache", action="store_true", help="reprocess every file (ignore OUT/.cache)")
-    b.add_argument("--force", action="store_true", help="rebuild even when inputs, code and outputs are unchanged")
+    b.add_argument("--force", action="store_true", help="rebuild everything, even when inputs, code and outputs are unchanged (no incremental rebuild)")
     b.add_argument("-q", "--quiet", action="store_true")
     b.set_defaults(func=cmd_build)
 

@@ -468,11 +468,12 @@ def run_build(
     ``turtle``, ``graphml``, ``csv``, ``evidence``, ``shacl``, ``html``): the corpus stages
     are most of a large build's time.
 
-    ``incremental``: a lean build (no HTML, no SHACL) pinned to a reference, with the cache
-    on and no decisions file, keeps what the next such build needs to rebuild only the
-    documents a change reaches and splice them into its outputs (:mod:`pipeline.incremental`);
-    the next one does so when the code, options and reference are the same and the outputs
-    are as it wrote them. Its report then has no graph (``counted`` holds its counts).
+    A lean build (no HTML, no SHACL) pinned to a reference, with the cache on and no
+    decisions file, keeps what the next such build needs to rebuild only the documents a
+    change reaches and splice them into its outputs (:mod:`pipeline.incremental`); the next
+    one does so (unless ``incremental`` is false) when the code, options and reference are
+    the same and the outputs are as it wrote them. Its report then has no graph
+    (``counted`` holds its counts).
     """
     with gc_paused():
         return _run_build(inputs, out_dir, html=html, shacl=shacl, view_budget=view_budget, max_bytes=max_bytes, progress=progress,
@@ -581,7 +582,7 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
             return RunReport([], up_to_date=stored, outputs=dict(stored.get("outputs", {})))
     # an incremental rebuild's conditions (see run_build), but for the inputs' (below)
     inc_key = None
-    if (incremental and fingerprint is not None and not html and not shacl and pinned is not None
+    if (fingerprint is not None and not html and not shacl and pinned is not None
             and not any(options.get(k) for k in ("decisions", "save_reference", "refit", "passes"))):
         inc_key = build_fingerprint([], cache, options, {"incremental": inc.STATE_VERSION, "max_bytes": max_bytes})
     spill = None if keep_records else RecordSpill()
@@ -593,7 +594,7 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
         good = [s for s in states if s.outcome == "ok"]
         if any(s.outcome == "duplicate" for s in states):
             inc_key = None  # which copy is built depends on every file (the first in path order)
-        kept = inc.load_state(out, inc_key) if inc_key is not None and _outputs_as_written(out) else None
+        kept = inc.load_state(out, inc_key) if incremental and inc_key is not None and _outputs_as_written(out) else None
         if kept is not None:
             records = (lambda st: spill.get(st.spilled) if st.spilled is not None else tuple(st.extractions)) if spill else None
             report = inc.rebuild(kept, out, states, good, options, records, stage, pinned)

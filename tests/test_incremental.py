@@ -356,7 +356,7 @@ def test_graphml_splice_keeps_edges_to_nodes_the_partial_graph_lacks_and_only_us
 OUTPUTS = ("xunshi.ttl", "xunshi.graphml", "problems.csv", "stats.json")
 
 
-@pytest.mark.parametrize("what", ["add", "delete", "swap", "rename", "year"])
+@pytest.mark.parametrize("what", ["add", "delete", "year"])  # the partial graph is checked for all five above
 def test_an_incremental_rebuild_writes_what_a_clean_build_writes(corpus, tmp_path, what):
     """A lean build pinned to a reference, with the cache on, keeps the state an incremental
     rebuild starts from; after a change the next build rebuilds what it reaches, and writes
