@@ -1,35 +1,43 @@
-"""Incremental builds, first part: how far a change to some documents reaches.
+"""Incremental builds: rebuild only what a change reaches, splice it into the outputs.
 
 A one-file rebuild of a large corpus can only be fast if it recomputes the part of the graph
-the change can reach and keeps the rest as the last build wrote it (issue 6; the plan is in
-``docs/incremental-inventory.md``). This module answers the first question of that plan:
-given the documents that were added, changed or deleted, which documents must be rebuilt
-with them (their triples can change), and which corpus-level nodes must be written anew.
+the change can reach and keeps the rest as the last build wrote it (issue 6; the couplings
+behind it are listed in ``docs/incremental-inventory.md``). Four steps:
 
-It reads a built graph into a :class:`CorpusLinks` summary: per document, the keys that
-couple it to others and the corpus-level nodes it refers to; per corpus-level node, what the
-passes read of it. :func:`reach` compares the summaries of the graph before and after a
-change and closes the set of changed documents over
+1. **Reach.** :func:`read` summarises a built graph's couplings (:class:`CorpusLinks`): per
+   document, the keys that couple it to others and the corpus-level nodes it refers to; per
+   corpus-level node, what the passes read of it. :func:`reach` compares the summaries of
+   the graph before and after a change and closes the set of changed documents over
 
-- **families** (the inspected unit a bulletin reports on, else its publisher): people,
-  the unit's own rules and its rounds (current, earlier, 上轮…) are resolved within one;
-- **round scopes**: the unit an earlier-round mention names, whose current rounds it is
-  matched against (a document of another family can cite the unit's round);
-- **same-issue groups** (a bulletin's publisher, or ``*`` for none): the candidate pairs,
-  and the cap on a key's postings, are worked out over a whole group;
-- **labels**: a node whose labels change (a longer spelling of a unit arrives) changes
-  the problems table and the same-issue scores of every document that refers to it, and a
-  unit label's key decides which unit an earlier-round mention resolves to;
-- **round groups**: a body-only inspection joins the round of the year's single team of its
-  inspecting body, so a change to that body's teams in that year reaches its inspections;
-- **predecessor units** (原…): their successors are worked out from every document with
-  evidence on them; a change there rewrites the successor units.
+   - **families** (the inspected unit a bulletin reports on, else its publisher): people,
+     the unit's own rules and its rounds (current, earlier, 上轮…) are resolved within one;
+   - **round scopes**: the unit an earlier-round mention names, whose current rounds it is
+     matched against (a document of another family can cite the unit's round);
+   - **same-issue groups** (a bulletin's publisher, or ``*`` for none): the candidate
+     pairs, and the cap on a key's postings, are worked out over a whole group;
+   - **labels**: a node whose labels change (a longer spelling of a unit arrives) changes
+     the problems table and the same-issue scores of every document that refers to it, and
+     a unit label's key decides which unit an earlier-round mention resolves to;
+   - **round groups**: a body-only inspection joins the round of the year's single team of
+     its inspecting body, so a change to which round that is reaches it;
+   - **predecessor units** (原…): their successors are worked out from every document
+     with evidence on them.
 
-The summary is read from the graph alone (the build's single source of truth), so the same
-function serves the full graph of the last build and the partial graph of a rebuild.
-:func:`owners` gives every subject's documents, what the tests check :func:`reach` against:
-every subject whose triples differ between two clean builds belongs to a reached document
-or is a reached node.
+2. **Partial graph.** :func:`partial_graph` builds the reached documents alone, with what
+   the rest of the corpus gives them taken from the last build's summary; :func:`written`
+   says which of its subjects a rebuild writes (of the last build's graph: which it drops).
+
+3. **Splices.** :func:`splice_turtle`, :func:`splice_graphml` and :func:`splice_csv` replace
+   those subjects' blocks in the last build's outputs, found by bisection (the writers put
+   their blocks in IRI order), the bytes between copied as they are.
+
+4. **Rebuild.** A lean build pinned to a reference keeps a :class:`State` (the summary,
+   counts, pass issues, what each document owns); :func:`rebuild` runs the steps above
+   from it, works out the run report and keeps the updated state (:func:`update`).
+
+Each step is checked against clean builds in ``tests/test_incremental.py``: the reach covers
+every subject and problems-table row a change alters, the partial graph makes the reached
+subjects as a clean build does, and a rebuild writes a clean build's bytes.
 """
 
 from __future__ import annotations
@@ -43,14 +51,14 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .link import unit_key
 from .memstore import SpanDocs, objects, raw_objects, split_index
-from .vocab import XS
+from .vocab import XR, XS
 
 # corpus-level nodes: shared by documents, or pointing from one document into another
 SHARED_CLASSES = (XS.Unit, XS.Policy, XS.CitedWork, XS.Person, XS.Inspection, XS.Round, XS.IssueLink)
 LABELS = (SKOS.prefLabel, SKOS.altLabel, RDFS.label)
-# predicates whose objects are evidence spans (a subject's documents are theirs)
 # what the round-groups pass reads of an inspection (a partial graph holds them for the rest)
 ROUND_FACTS = (RDF.type, XS.year, XS.inspectingBody, XS.team, XS.inspectionKind, RDFS.label)
+# predicates whose objects are evidence spans (a subject's documents are theirs)
 SPAN_LINKS = (XS.evidence, XS.statusEvidence, XS.recurrenceEvidence)
 
 
@@ -374,12 +382,14 @@ def _span(g: Graph, store, sp, doc, start: int, end: int, exact: str):
 # bisection over a sample of the blocks, and the bytes between are copied as they are.
 
 
-def _pname_iri(name: str) -> str:
+def _pname_iri(name: str, _xr: str = str(XR)) -> str:
     """A prefixed name (or ``<IRI>``) as written by the Turtle writer / a GraphML id → its IRI."""
-    from .vocab import PREFIXES
-
+    if name.startswith("xr:"):  # the build's own resources: nearly every block
+        return _xr + name[3:]
     if name.startswith("<"):
         return name[1:-1]
+    from .vocab import PREFIXES
+
     prefix, _, local = name.partition(":")
     return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else name
 
@@ -390,7 +400,7 @@ class _SortedBlocks:
     (several consecutive blocks may share a key). Found by bisecting a sample of the block
     starts (one per ``step`` bytes), then stepping block by block."""
 
-    def __init__(self, data: bytes, start: int, end: int, marker: bytes, key_at, skip: int = 0, step: int = 1 << 14):
+    def __init__(self, data: bytes, start: int, end: int, marker: bytes, key_at, skip: int = 0, step: int = 1 << 11):
         self.data, self.start, self.end, self.marker, self.key_at, self.skip = data, start, end, marker, key_at, skip
         self.pos: list[int] = []
         self.keys: list[str] = []
@@ -411,6 +421,14 @@ class _SortedBlocks:
         p = self.data.find(self.marker, at - self.skip, self.end)
         return self.end if p < 0 else p + self.skip
 
+    def span(self, key: str) -> tuple[int, int]:
+        """Where the blocks of ``key`` begin and end (an empty span where they would be)."""
+        lo = self.bound(key)
+        hi = lo
+        while hi < self.end and self.key_at(hi) == key:
+            hi = self._next(hi + 1)
+        return lo, hi
+
     def bound(self, key: str, above: bool = False) -> int:
         """The start of the first block whose key is ``>= key`` (``> key`` if ``above``)."""
         import bisect
@@ -430,16 +448,16 @@ def _splice(data: bytes, blocks: _SortedBlocks, replace: dict[str, bytes], drop:
     ``replace``, with ``replace``'s in their place (each key's blocks, in order): pieces to
     join. ``removed`` gets the blocks taken out."""
     out, at = [], blocks.start
+    view = memoryview(data)  # the bytes between are not copied
     for key in sorted(drop | replace.keys()):
-        lo = blocks.bound(key)
-        hi = blocks.bound(key, above=True)
+        lo, hi = blocks.span(key)
         if removed is not None and hi > lo:
             removed.append(data[lo:hi])
-        out.append(data[at:lo])
+        out.append(view[at:lo])
         if key in replace:
             out.append(replace[key])
         at = max(at, hi)
-    out.append(data[at : blocks.end])
+    out.append(view[at : blocks.end])
     return out
 
 
@@ -463,11 +481,11 @@ def splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> byte
     """``old`` Turtle without the subjects in ``drop``, with the subjects ``write`` as
     ``g`` has them, in the writer's order: the bytes :func:`pipeline.build.write_turtle`
     gives for the graph so changed."""
-    return _splice_turtle(old, drop, g, write)[0]
+    return b"".join(_splice_turtle(old, drop, g, write)[0])
 
 
-def _splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> tuple[bytes, list[bytes], list[bytes]]:
-    """:func:`splice_turtle`, and the blocks it took out and put in."""
+def _splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> tuple[list, list[bytes], list[bytes]]:
+    """:func:`splice_turtle` as pieces to write, and the blocks it took out and put in."""
     from .build import serialize_turtle
 
     new_head, new = turtle_blocks(serialize_turtle(g, only=write))
@@ -477,8 +495,12 @@ def _splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> tup
         raise ValueError("the Turtle to splice into has other prefixes")
     blocks = _SortedBlocks(data, first + 2, len(data), b"\n\n", _turtle_key(data), skip=2)
     removed: list[bytes] = []
-    body = b"".join(_splice(data, blocks, {k: b + b"\n\n" for k, b in new}, drop, removed))
-    return (new_head + b"\n\n" + body).rstrip(b"\n") + b"\n", removed, [b for _, b in new]
+    pieces = [new_head + b"\n\n", *_splice(data, blocks, {k: b + b"\n\n" for k, b in new}, drop, removed)]
+    while pieces and not len(pieces[-1]):
+        pieces.pop()
+    if len(pieces) > 1 and bytes(pieces[-1][-2:]) == b"\n\n":
+        pieces[-1] = pieces[-1][:-1]  # the file ends with its last block's line
+    return pieces, removed, [b for _, b in new]
 
 
 # classes whose nodes a document can own alone, though they can also be shared
@@ -588,7 +610,8 @@ def _graphml_key(data: bytes, marker: bytes):
 
     def key_at(p: int) -> str:
         p += len(marker)
-        return _pname_iri(html.unescape(data[p : data.index(b'"', p)].decode("utf-8")))
+        name = data[p : data.index(b'"', p)].decode("utf-8")
+        return _pname_iri(html.unescape(name) if "&" in name else name)
 
     return key_at
 
@@ -617,6 +640,11 @@ def splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str]) -> byt
     for the graph so changed. An edge from a written node to a node ``g`` does not hold is
     an edge if the old GraphML has that node (and it is not dropped). The node attributes'
     keys are those some node still uses."""
+    return b"".join(_splice_graphml(old, drop, g, write))
+
+
+def _splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str]) -> list:
+    """:func:`splice_graphml` as pieces to write."""
     from .mirror import _EDGE_KEY, _GRAPHML_HEAD, write_graphml
 
     n0, e0, end, old_keys = _graphml_regions(old)
@@ -624,12 +652,12 @@ def splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str]) -> byt
     edges = _SortedBlocks(old, e0, end, _EDGE, _graphml_key(old, _EDGE))
     gone = drop | write
     # the nodes a written node may point to that only the old GraphML holds
-    known = {k for k in _outside_targets(g, write) if k not in gone and nodes.bound(k) != nodes.bound(k, above=True)}
+    known = {k for k in _outside_targets(g, write) if k not in gone and len(set(nodes.span(k))) == 2}
     new_keys, new_nodes, new_edges = _graphml_blocks(write_graphml(g, only=write, known=known))
     node_pieces = _splice(old, nodes, new_nodes, drop)
     edge_pieces = _splice(old, edges, new_edges, drop)
     # an old attribute key stays if a node kept holds it
-    dropped = [(nodes.bound(k), nodes.bound(k, above=True)) for k in sorted(gone)]
+    dropped = [nodes.span(k) for k in sorted(gone)]
     keys = dict(new_keys)
     for name, line in old_keys.items():
         if name in keys:
@@ -642,7 +670,7 @@ def splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str]) -> byt
             keys[name] = line
     head = [_GRAPHML_HEAD.encode("utf-8"), *(keys[k] for k in sorted(keys))]
     head.append(f'<key id="{_EDGE_KEY}" for="edge" attr.name="predicate" attr.type="string"/>\n'.encode("utf-8") + _GRAPH_OPEN)
-    return b"".join([*head, *node_pieces, *edge_pieces, b"</graph>\n</graphml>\n"])
+    return [*head, *node_pieces, *edge_pieces, b"</graph>\n</graphml>\n"]
 
 
 def _outside_targets(g: Graph, write: set[str]) -> set[str]:
@@ -804,6 +832,11 @@ def _load_owned(out, docs: set[str]) -> set[str] | None:
     return found
 
 
+def _writer(pieces: list):
+    """A function writing ``pieces`` to the binary file it is given (for :class:`pipeline.fsio.Staged`)."""
+    return lambda fh: fh.writelines(pieces)
+
+
 def _count(g: Graph) -> tuple[dict, dict]:
     """The run report's counts and problems by status of ``g``."""
     from collections import Counter
@@ -815,6 +848,46 @@ def _count(g: Graph) -> tuple[dict, dict]:
     counts = {**{name: count_instances(g, cls) for name, cls in COUNTED}, "triples": len(g)}
     c = Counter(str(x).rsplit("#", 1)[-1] for x in g.objects(None, XS.status))
     return counts, {k: c.get(k, 0) for k in STATUS_KEYS}
+
+
+_LITERAL = None
+
+
+def block_counts(blocks: list[bytes]) -> tuple[dict, dict]:
+    """The run report's counts and problems by status of the triples of ``blocks`` (subject
+    blocks as :func:`pipeline.build.write_turtle` writes them), read from their text: a
+    block is ``subject predicate object, object ;\n    predicate object .``, and no literal
+    holds a line break (they are escaped)."""
+    import re
+    from collections import Counter
+
+    from .vocab import STATUS_KEYS
+    from .workflow import COUNTED
+
+    global _LITERAL
+    if _LITERAL is None:
+        _LITERAL = re.compile(rb'"(?:[^"\\]|\\.)*"')
+    classes = {str(cls): name for name, cls in COUNTED}
+    counts: Counter = Counter()
+    status: Counter = Counter()
+    triples = 0
+    for block in blocks:
+        body = _LITERAL.sub(b"L", block.rstrip(b"\n"))
+        body = body[body.index(b" ") + 1 : -2]  # without the subject and the final " ."
+        for pair in body.split(b" ;\n    "):
+            pred, _, objs = pair.partition(b" ")
+            values = objs.split(b", ")
+            triples += len(values)
+            if pred == b"a":
+                for v in values:
+                    name = classes.get(_pname_iri(v.decode("utf-8")))
+                    if name:
+                        counts[name] += 1
+            elif pred == b"xs:status":
+                for v in values:
+                    status[_pname_iri(v.decode("utf-8")).rsplit("#", 1)[-1]] += 1
+    return ({**{name: counts.get(name, 0) for name, _ in COUNTED}, "triples": triples},
+            {k: status.get(k, 0) for k in STATUS_KEYS})
 
 
 def state_of(key: str, g: Graph, report) -> tuple[State, dict[str, set[str]]]:
@@ -878,14 +951,13 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
     try:
         stage("turtle")
         old_ttl = (out / "xunshi.ttl").read_bytes()
-        ttl, removed, added = _splice_turtle(old_ttl, drop, pg, write)
-        staged.put("xunshi.ttl", ttl)
-        head = old_ttl[: old_ttl.find(b"\n\n")] + b"\n\n"
-        del old_ttl, ttl
+        pieces, removed, added = _splice_turtle(old_ttl, drop, pg, write)
+        staged.write("xunshi.ttl", _writer(pieces))
+        del old_ttl, pieces
         counts, statuses = dict(state.counts), dict(state.statuses)
         for sign, blocks in ((-1, removed), (1, added)):
             if blocks:
-                c, st = _count(Graph().parse(data=(head + b"\n\n".join(blocks)).decode("utf-8"), format="turtle"))
+                c, st = block_counts(blocks)
                 for k, v in c.items():
                     counts[k] = counts.get(k, 0) + sign * v
                 for k, v in st.items():
@@ -894,7 +966,9 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
             if str(iri(st.source.id)) in r.docs and st.source.needs_text_file:
                 staged.put(st.source.text_file_name, st.source.text.encode("utf-8"))
         stage("graphml")
-        staged.put("xunshi.graphml", splice_graphml((out / "xunshi.graphml").read_bytes(), drop, pg, write))
+        pieces = _splice_graphml((out / "xunshi.graphml").read_bytes(), drop, pg, write)
+        staged.write("xunshi.graphml", _writer(pieces))
+        del pieces
         stage("csv")
         staged.put("problems.csv", splice_csv((out / "problems.csv").read_bytes(), paths, pg))
         stage("evidence")

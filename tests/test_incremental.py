@@ -22,6 +22,7 @@ from pipeline.workflow import run_build
 from tests.conftest import load_bench
 
 N = 24
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _build(folder: Path, out: Path, **options):
@@ -376,3 +377,20 @@ def test_an_incremental_rebuild_writes_what_a_clean_build_writes(corpus, tmp_pat
     assert clean.graph is not None
     for name in OUTPUTS:
         assert rebuilt[name] == (out / name).read_bytes(), name
+
+
+def test_block_counts_read_the_counts_a_graph_gives():
+    """The counts a rebuild works out from the Turtle blocks it takes out and puts in are
+    those of the graph the blocks hold (the sample: every class, status and triple)."""
+    from rdflib import Graph
+
+    ttl = (ROOT / "graphs" / "xunshi.ttl").read_bytes()
+    _, blocks = inc.turtle_blocks(ttl)
+    g = Graph().parse(data=ttl.decode("utf-8"), format="turtle")
+    assert inc.block_counts([b for _, b in blocks]) == inc._count(g)
+    counts, statuses = inc.block_counts([b for _, b in blocks])
+    assert counts["problems"] == 141 and statuses["Completed"] == 65 and counts["triples"] == len(g)
+    # a block whose literal holds the separators counts its objects, not the literal's commas
+    block = b'xr:problem-x a xs:Problem ;\n    xs:text "a, b ;\\n    c" ;\n    xs:status xs:Completed, xs:Unknown .'
+    c, st = inc.block_counts([block])
+    assert c["problems"] == 1 and c["triples"] == 4 and st["Completed"] == 1 and st["Unknown"] == 1
