@@ -86,15 +86,17 @@ class GraphBuilder:
         sp = self.g.store.add_span(iri(span.id), self.doc_no[span.doc_id], span.start, span.end, span.exact)
         self.add(node, prop, sp)
 
-    def build(self, records: Iterable[Sequence[Extraction]] | None = None) -> Graph:
+    def build(self, records: Iterable[Sequence[Extraction]] | None = None, nodes: set[str] | None = None) -> Graph:
         for res in self.linked.results:
             self.source_document(res.source)
         for uid, u in self.linked.units.items():
             self.unit(uid, u)
         for pid, p in self.linked.policies.items():
-            self.policy(pid, p)
+            if nodes is None or pid in nodes:
+                self.policy(pid, p)
         for person in self.linked.people.values():
-            self.person(person)
+            if nodes is None or person.id in nodes:
+                self.person(person)
         results = self.linked.results
         if records is None:
             records = (res.extractions for res in results)
@@ -348,14 +350,15 @@ class GraphBuilder:
         self.evidence(n, f.span)
 
 
-def build_graph(linked: Linked, records: Iterable[Sequence[Extraction]] | None = None) -> Graph:
+def build_graph(linked: Linked, records: Iterable[Sequence[Extraction]] | None = None, nodes: set[str] | None = None) -> Graph:
     """The graph of a linked corpus. ``records``: each document's extraction records, in the
     order of ``linked.results``, when these hold only what the link stage reads
     (:meth:`Extraction.for_link`): a build reads them back one document at a time from
     where they wait on disk (:class:`pipeline.workflow.RecordSpill`), so that a large
     corpus's records (~1.2 GB at 10,000 bulletins) are never resident together, nor with
-    the graph."""
-    return GraphBuilder(linked).build(records)
+    the graph. ``nodes``: the policies and people to make (their ids), when not all (a
+    partial graph: :func:`pipeline.incremental.partial_graph`)."""
+    return GraphBuilder(linked).build(records, nodes)
 
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}

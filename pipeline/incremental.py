@@ -340,7 +340,15 @@ def partial_graph(good: list, docs: set[str], before: CorpusLinks, options: dict
     rest = present - docs  # what the last build made of these is still true
     keep = [str(iri(s.source.id)) in docs for s in good]
     records = records or (lambda st: tuple(st.extractions))
-    g = build_graph(linked, (records(s) if k else () for s, k in zip(good, keep)))
+    # the policies and people the reached documents name now or named before (the rest are
+    # not written, and no pass reads them)
+    ids = {s.source.id for s, k in zip(good, keep) if k}
+    base = len(str(XR))
+    nodes = {n[base:] for d in docs if d in before.docs for n in before.docs[d].refs}
+    nodes.update(pid for pid, p in linked.policies.items() if any(m.span is not None and m.span.doc_id in ids for m in p.mentions))
+    nodes.update(p.id for p in linked.people.values()
+                 if any(sp.doc_id in ids for sp in (*p.spans, *(rs for _, rs in p.roles)) if sp is not None))
+    g = build_graph(linked, (records(s) if k else () for s, k in zip(good, keep)), nodes)
     for i, (owners_, facts) in before.inspections.items():
         if owners_ and owners_ <= rest:
             node = URIRef(i)
@@ -535,14 +543,16 @@ def owned(g: Graph, docs: set[str] | None = None) -> dict[str, set[str]]:
     return dict(out)
 
 
-def written(g: Graph, reach: Reach, before: CorpusLinks, after: CorpusLinks | None = None) -> set[str]:
+def written(g: Graph, reach: Reach, before: CorpusLinks, after: CorpusLinks | None = None,
+            owned_by: dict[str, set[str]] | None = None) -> set[str]:
     """The subjects of partial graph ``g`` (:func:`partial_graph`) a rebuild writes: those
     reached documents own (:func:`owned`), the corpus-level nodes reached documents refer
     to, before or after the change (``after``: :func:`read` of ``g``), and the nodes the
     reach names; each as ``g`` has it, if it has it. Of the last build's graph, the same
-    gives what the rebuild drops."""
+    gives what the rebuild drops. ``owned_by``: :func:`owned` of ``g`` for the reach, when
+    the caller has it."""
     after = after or read(g)
-    out = set().union(*owned(g, reach.docs).values())
+    out = set().union(*(owned(g, reach.docs) if owned_by is None else owned_by).values())
     refs = set(reach.nodes)
     for c in (before, after):
         for d in reach.docs:
@@ -931,7 +941,8 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
         issues: list = []
         pg = partial_graph(good, r.docs, before, options, stage, records, issues)
         lp = read(pg)
-        write = written(pg, r, before, lp)
+        new_owned = owned(pg, r.docs)
+        write = written(pg, r, before, lp, new_owned)
         drop = _load_owned(out, r.docs)
         if drop is None:
             return None
@@ -1006,7 +1017,7 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
 
     stats = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
     atomic_write(out / "stats.json", stats.encode("utf-8"))
-    new_owned = owned(pg, r.docs & set(now))
+    new_owned = {d: subjects for d, subjects in new_owned.items() if d in now}
     save_state(out, State(state.key, after, counts, statuses, bad, [i for i in report.build_issues if i.order]),
                new_owned, forget=r.docs - set(now), every=False)
     return report

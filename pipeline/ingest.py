@@ -23,6 +23,7 @@ E012-E015); problems that do not stop the file come back as warning :class:`Issu
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import io
 import os
@@ -101,8 +102,15 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codec
 
 def display_path(path: Path) -> str:
     """The path relative to the working directory when under it (posix), else absolute posix."""
+    return _display_path(str(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _display_path(path: str, cwd: str) -> str:
+    """:func:`display_path` of ``path`` seen from ``cwd`` (a build asks for each of its
+    files' several times)."""
     absolute = Path(os.path.abspath(path))
-    cwd = Path(os.getcwd())
+    cwd = Path(cwd)
     rel = _relative(absolute, cwd)
     if rel is None:
         try:  # the same place reached through a symbolic link

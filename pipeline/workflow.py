@@ -569,7 +569,7 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
     if options.get("refit") and options.get("reference"):
         raise UsageError("--refit 与 --reference 不能同时使用 (--refit fits the statistics anew: give no --reference)")
     # the reference's meta (the passes read its arrays); a bad file stops the build before any work (E016)
-    pinned = reference.load(options["reference"]).meta if options.get("reference") else None
+    pinned = reference.load(options["reference"], parts=()).meta if options.get("reference") else None
     cache = DocCache(out / ".cache" / "docs" if use_cache else None)
     fingerprint = None
     if use_cache:
