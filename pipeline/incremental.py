@@ -42,6 +42,7 @@ subjects as a clean build does, and a rebuild writes a clean build's bytes.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -604,7 +605,6 @@ def _graphml_regions(data: bytes) -> tuple[int, int, int, dict[str, bytes]]:
     ``<key>`` lines by attribute name) of GraphML that
     :func:`pipeline.mirror.write_graphml_to` wrote."""
     import html
-    import re
 
     nodes = data.index(_GRAPH_OPEN) + len(_GRAPH_OPEN)
     end = data.rindex(b"</graph>")
@@ -860,7 +860,7 @@ def _count(g: Graph) -> tuple[dict, dict]:
     return counts, {k: c.get(k, 0) for k in STATUS_KEYS}
 
 
-_LITERAL = None
+_LITERAL = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a quoted literal as the Turtle writer escapes it
 
 
 def block_counts(blocks: list[bytes]) -> tuple[dict, dict]:
@@ -868,15 +868,11 @@ def block_counts(blocks: list[bytes]) -> tuple[dict, dict]:
     blocks as :func:`pipeline.build.write_turtle` writes them), read from their text: a
     block is ``subject predicate object, object ;\n    predicate object .``, and no literal
     holds a line break (they are escaped)."""
-    import re
     from collections import Counter
 
     from .vocab import STATUS_KEYS
     from .workflow import COUNTED
 
-    global _LITERAL
-    if _LITERAL is None:
-        _LITERAL = re.compile(rb'"(?:[^"\\]|\\.)*"')
     classes = {str(cls): name for name, cls in COUNTED}
     counts: Counter = Counter()
     status: Counter = Counter()
