@@ -1003,7 +1003,10 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
         report.outputs["stats.json"] = str(out / "stats.json")
         texts_written = [st.source.text_file_name for st in states if st.outcome == "ok" and st.source.needs_text_file]
         report.written = sorted([*names, *texts_written, "stats.json"])
-        report.rebuilt = {"documents": len(r.docs), "changed": len(changed), "subjects": len(write)}
+        def files(docs: set[str]) -> int:  # a changed file is two documents (its old and new bytes)
+            return len({before.sources[d] for d in docs if d in before.sources} | {now[d].source.path for d in docs if d in now})
+
+        report.rebuilt = {"documents": files(r.docs), "changed": files(changed), "subjects": len(write)}
         # the state describes the outputs until they are replaced, then the new ones
         (_folder(out) / STATE_FILE).unlink(missing_ok=True)
         staged.commit()
