@@ -847,19 +847,6 @@ def _writer(pieces: list):
     return lambda fh: fh.writelines(pieces)
 
 
-def _count(g: Graph) -> tuple[dict, dict]:
-    """The run report's counts and problems by status of ``g``."""
-    from collections import Counter
-
-    from .memstore import count_instances
-    from .vocab import STATUS_KEYS
-    from .workflow import COUNTED
-
-    counts = {**{name: count_instances(g, cls) for name, cls in COUNTED}, "triples": len(g)}
-    c = Counter(str(x).rsplit("#", 1)[-1] for x in g.objects(None, XS.status))
-    return counts, {k: c.get(k, 0) for k in STATUS_KEYS}
-
-
 _LITERAL = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a quoted literal as the Turtle writer escapes it
 
 
@@ -897,18 +884,15 @@ def block_counts(blocks: list[bytes]) -> tuple[dict, dict]:
 
 
 def state_of(key: str, g: Graph, report) -> tuple[State, dict[str, set[str]]]:
-    """The state a full build keeps (``g`` its graph, ``report`` its run report), and what
-    each document owns."""
-    from .validate import check_evidence
-
+    """The state a full build keeps (``g`` its graph, ``report`` its run report, its outputs
+    written), and what each document owns."""
     summary = read(g)
     spans = SpanDocs(g)
     bad: dict[str, int] = defaultdict(int)
-    for sp, _start, _end in check_evidence(g, report.texts):
+    for sp, _start, _end in report.bad_spans:
         bad[str(spans.of_term(URIRef(sp)) or "")] += 1
-    counts, statuses = _count(g)
     issues = [i for i in report.build_issues if i.order]
-    return State(key, summary, counts, statuses, dict(bad), issues), owned(g)
+    return State(key, summary, report.counts(), report.by_status(), dict(bad), issues), owned(g)
 
 
 def rebuild(state: State, out, states: list, good: list, options: dict, records, stage, pinned: dict | None):

@@ -362,6 +362,7 @@ class RunReport:
     counted: dict | None = None
     statuses: dict | None = None
     rebuilt: dict = field(default_factory=dict)  # what an incremental rebuild redid (console only)
+    bad_spans: list = field(default_factory=list)  # the evidence check's spans that do not round-trip
 
     @property
     def issues(self) -> list[Issue]:
@@ -677,7 +678,7 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
     from .validate import check_evidence
 
     stage("evidence")
-    bad = check_evidence(g, report.texts)
+    bad = report.bad_spans = check_evidence(g, report.texts)
     report.evidence = {"spans": count_instances(g, XS.Span), "not_round_tripping": len(bad)}
     if bad:
         report.build_issues.append(Issue("W032", "", {"count": len(bad)}))

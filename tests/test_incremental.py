@@ -387,7 +387,10 @@ def test_block_counts_read_the_counts_a_graph_gives():
     ttl = (ROOT / "graphs" / "xunshi.ttl").read_bytes()
     _, blocks = inc.turtle_blocks(ttl)
     g = Graph().parse(data=ttl.decode("utf-8"), format="turtle")
-    assert inc.block_counts([b for _, b in blocks]) == inc._count(g)
+    from pipeline.workflow import RunReport
+
+    report = RunReport([], g)
+    assert inc.block_counts([b for _, b in blocks]) == (report.counts(), report.by_status())
     counts, statuses = inc.block_counts([b for _, b in blocks])
     assert counts["problems"] == 141 and statuses["Completed"] == 65 and counts["triples"] == len(g)
     # a block whose literal holds the separators counts its objects, not the literal's commas
