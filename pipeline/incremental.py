@@ -964,10 +964,10 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
         staged.put("problems.csv", splice_csv((out / "problems.csv").read_bytes(), paths, pg))
         stage("evidence")
         bad = {d: n for d, n in state.bad_spans.items() if d not in r.docs}
-        own = _Owners(pg)
+        spans = SpanDocs(pg)
         for sp, _s, _e in check_evidence(pg, {d: s.source.text for d, s in now.items()}):
             if sp in write:
-                d = str(own.spans.of_term(URIRef(sp)) or "")
+                d = str(spans.of_term(URIRef(sp)) or "")
                 bad[d] = bad.get(d, 0) + 1
         report = RunReport(states, None, counted=counts, statuses=statuses)
         # the passes' issues in their order: the other documents' as they were, the rebuilt ones' anew
