@@ -42,8 +42,10 @@ subjects as a clean build does, and a rebuild writes a clean build's bytes.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -403,76 +405,172 @@ def _pname_iri(name: str, _xr: str = str(XR)) -> str:
     return PREFIXES[prefix] + local if prefix in PREFIXES and not local.startswith("//") else name
 
 
+_STEP = 1 << 11  # bytes below which a bisection steps from block to block
+
+
 class _SortedBlocks:
     """The blocks of ``data[start:end]``, each beginning with ``marker`` (a block ends where
     the next begins) and coming in the order of their keys, which ``key_at(position)`` reads
-    (several consecutive blocks may share a key). Found by bisecting a sample of the block
-    starts (one per ``step`` bytes), then stepping block by block."""
+    (several consecutive blocks may share a key). A block is found by bisecting the bytes:
+    each probe looks for the first block starting after a position and reads its key, so a
+    lookup reads a few kilobytes of the file however large it is (``data`` may be a memory
+    map). Probes are remembered, and lookups in key order share their first steps."""
 
-    def __init__(self, data: bytes, start: int, end: int, marker: bytes, key_at, skip: int = 0, step: int = 1 << 11):
-        self.data, self.start, self.end, self.marker, self.key_at, self.skip = data, start, end, marker, key_at, skip
-        self.pos: list[int] = []
-        self.keys: list[str] = []
-        at = start
-        while at < end:
-            p = self._next(at)
-            if p >= end:
-                break
-            if not self.pos or p != self.pos[-1]:
-                self.pos.append(p)
-                self.keys.append(key_at(p))
-            at = max(p + 1, at + step)
+    def __init__(self, data, start: int, end: int, marker: bytes, key_at, skip: int = 0, step: int | None = None):
+        self.data, self.start, self.end, self.marker, self.skip = data, start, end, marker, skip
+        self.step = step or _STEP
+        self._key_at = key_at
+        self._starts: dict[int, int] = {}
+        self._keys: dict[int, str] = {}
+        self._spans: dict[str, tuple[int, int]] = {}
+
+    def key_at(self, p: int) -> str:
+        k = self._keys.get(p)
+        if k is None:
+            k = self._keys[p] = self._key_at(p)
+        return k
 
     def _next(self, at: int) -> int:
         """The start of the first block at or after ``at`` (``end`` if none)."""
         if at <= self.start:
             return self.start
-        p = self.data.find(self.marker, at - self.skip, self.end)
-        return self.end if p < 0 else p + self.skip
+        p = self._starts.get(at)
+        if p is None:
+            p = self.data.find(self.marker, at - self.skip, self.end)
+            p = self._starts[at] = self.end if p < 0 else p + self.skip
+        return p
 
     def span(self, key: str) -> tuple[int, int]:
         """Where the blocks of ``key`` begin and end (an empty span where they would be)."""
-        lo = self.bound(key)
-        hi = lo
-        while hi < self.end and self.key_at(hi) == key:
-            hi = self._next(hi + 1)
-        return lo, hi
+        got = self._spans.get(key)
+        if got is None:
+            lo = self.bound(key)
+            hi = lo
+            while hi < self.end and self.key_at(hi) == key:
+                hi = self._next(hi + 1)
+            got = self._spans[key] = (lo, hi)
+        return got
 
     def bound(self, key: str, above: bool = False) -> int:
         """The start of the first block whose key is ``>= key`` (``> key`` if ``above``)."""
-        import bisect
 
-        i = (bisect.bisect_right if above else bisect.bisect_left)(self.keys, key) - 1
-        p = self.pos[i] if i >= 0 else self.start
-        while p < self.end:
-            k = self.key_at(p)
-            if k > key or (k == key and not above):
+        def after(k: str) -> bool:
+            return k > key or (k == key and not above)
+
+        # every block starting before lo has a smaller key; the answer is a block starting
+        # in [lo, top), else found
+        lo, top, found = self.start, self.end, self.end
+        while top - lo > self.step:
+            mid = (lo + top) // 2
+            p = self._next(mid)
+            if p >= top:  # no block starts in [mid, top)
+                top = mid
+            elif after(self.key_at(p)):
+                found, top = p, mid
+            else:
+                lo = p + 1
+        p = self._next(lo)
+        while p < top:
+            if after(self.key_at(p)):
                 return p
             p = self._next(p + 1)
-        return self.end
+        return found
 
 
-def _splice(data: bytes, blocks: _SortedBlocks, replace: dict[str, bytes], drop: set[str], removed: list | None = None) -> list[bytes]:
+def _splice(data, blocks: _SortedBlocks, replace: dict[str, bytes], drop: set[str], removed: list | None = None) -> list:
     """``data[blocks.start:blocks.end]`` without the blocks of the keys in ``drop`` or
     ``replace``, with ``replace``'s in their place (each key's blocks, in order): pieces to
-    join. ``removed`` gets the blocks taken out."""
-    out, at = [], blocks.start
-    view = memoryview(data)  # the bytes between are not copied
+    join, each new bytes or a ``slice`` of ``data`` (the bytes between are not read).
+    ``removed`` gets the blocks taken out."""
+    out: list = []
+    at = blocks.start
     for key in sorted(drop | replace.keys()):
         lo, hi = blocks.span(key)
         if removed is not None and hi > lo:
-            removed.append(data[lo:hi])
-        out.append(view[at:lo])
+            removed.append(bytes(data[lo:hi]))
+        if lo > at:
+            out.append(slice(at, lo))
         if key in replace:
             out.append(replace[key])
         at = max(at, hi)
-    out.append(view[at : blocks.end])
+    if blocks.end > at:
+        out.append(slice(at, blocks.end))
     return out
 
 
-def _turtle_key(data: bytes):
+def _joined(data, pieces: list) -> bytes:
+    """``pieces`` (:func:`_splice`) as one bytes."""
+    return b"".join(bytes(data[p]) if type(p) is slice else p for p in pieces)
+
+
+def _writer(data, pieces: list, fd: int | None = None):
+    """A function writing ``pieces`` (:func:`_splice`; their slices are of ``data``) to the
+    binary file it is given (for :class:`pipeline.fsio.Staged`). With ``fd``, the open file
+    ``data`` maps, the slices are copied file to file by the kernel where it can, never read
+    whole into memory."""
+
+    def fill(fh) -> None:
+        for p in pieces:
+            if type(p) is not slice:
+                fh.write(p)
+                continue
+            if fd is not None:
+                fh.flush()
+                if _copy_range(fd, p.start, p.stop, fh):
+                    continue
+            for at in range(p.start, p.stop, 1 << 24):
+                fh.write(data[at : min(at + (1 << 24), p.stop)])
+
+    return fill
+
+
+@contextmanager
+def _mapped(path: Path):
+    """``(file descriptor, read-only memory map)`` of the file ``path`` (not empty)."""
+    import mmap
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as data:
+            yield fd, data
+    finally:
+        os.close(fd)
+
+
+def _copy_range(src: int, lo: int, hi: int, fh) -> bool:
+    """Bytes ``lo:hi`` of the open file ``src`` appended to ``fh`` by ``os.copy_file_range``;
+    False (nothing written) where the system cannot."""
+    if not hasattr(os, "copy_file_range"):
+        return False
+    dst = fh.fileno()
+    first = True
+    while lo < hi:
+        try:
+            n = os.copy_file_range(src, dst, hi - lo, lo)
+        except OSError:
+            if first:
+                return False
+            raise
+        if n <= 0:
+            if first:
+                return False
+            raise OSError(f"copy_file_range stopped {hi - lo} bytes short")
+        first = False
+        lo += n
+    return True
+
+
+def _find(data, sub: bytes, start: int) -> int:
+    """``data.index(sub, start)`` for bytes or a memory map (which has no ``index``)."""
+    p = data.find(sub, start)
+    if p < 0:
+        raise ValueError(f"{sub!r} not found after byte {start}")
+    return p
+
+
+def _turtle_key(data):
     def key_at(p: int) -> str:
-        return _pname_iri(data[p : data.index(b" ", p)].decode("utf-8"))
+        return _pname_iri(bytes(data[p : _find(data, b" ", p)]).decode("utf-8"))
 
     return key_at
 
@@ -490,25 +588,37 @@ def splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> byte
     """``old`` Turtle without the subjects in ``drop``, with the subjects ``write`` as
     ``g`` has them, in the writer's order: the bytes :func:`pipeline.build.write_turtle`
     gives for the graph so changed."""
-    return b"".join(_splice_turtle(old, drop, g, write)[0])
+    return _joined(old, _splice_turtle(old, drop, g, write)[0])
 
 
-def _splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> tuple[list, list[bytes], list[bytes]]:
-    """:func:`splice_turtle` as pieces to write, and the blocks it took out and put in."""
+def _splice_turtle(old, drop: set[str], g: Graph, write: set[str]) -> tuple[list, list[bytes], list[bytes]]:
+    """:func:`splice_turtle` as pieces to write (:func:`_splice`; ``old`` may be a memory
+    map), and the blocks it took out and put in."""
     from .build import serialize_turtle
 
     new_head, new = turtle_blocks(serialize_turtle(g, only=write))
-    data = old + b"\n"  # every block then ends with a blank line, the last one too
-    first = data.find(b"\n\n")
-    if data[:first] != new_head:
+    n = len(old)
+    first = old.find(b"\n\n")
+    if first < 0:  # prefixes alone
+        first = n - 1
+    if bytes(old[:first]) != new_head:
         raise ValueError("the Turtle to splice into has other prefixes")
-    blocks = _SortedBlocks(data, first + 2, len(data), b"\n\n", _turtle_key(data), skip=2)
+    # blocks are separated by a blank line; the last one ends the file with a single line break
+    blocks = _SortedBlocks(old, min(first + 2, n), n, b"\n\n", _turtle_key(old), skip=2)
     removed: list[bytes] = []
-    pieces = [new_head + b"\n\n", *_splice(data, blocks, {k: b + b"\n\n" for k, b in new}, drop, removed)]
-    while pieces and not len(pieces[-1]):
-        pieces.pop()
-    if len(pieces) > 1 and bytes(pieces[-1][-2:]) == b"\n\n":
-        pieces[-1] = pieces[-1][:-1]  # the file ends with its last block's line
+    spliced = _splice(old, blocks, {k: b + b"\n\n" for k, b in new}, drop, removed)
+    pieces: list = [new_head + b"\n\n"]
+    for p in spliced:
+        pieces.append(p)
+        if type(p) is slice and p.stop == n and p is not spliced[-1]:
+            pieces.append(b"\n")  # the old last block, now followed by others
+    if len(pieces) > 1:  # the file ends with its last block's line
+        last = pieces[-1]
+        if type(last) is slice:
+            if bytes(old[last.stop - 2 : last.stop]) == b"\n\n":
+                pieces[-1] = slice(last.start, last.stop - 1)
+        elif last.endswith(b"\n\n"):
+            pieces[-1] = last[:-1]
     return pieces, removed, [b for _, b in new]
 
 
@@ -600,27 +710,29 @@ _GRAPH_OPEN = b'<graph edgedefault="directed">\n'
 _NODE, _EDGE = b'<node id="', b'<edge source="'
 
 
-def _graphml_regions(data: bytes) -> tuple[int, int, int, dict[str, bytes]]:
+def _graphml_regions(data) -> tuple[int, int, int, dict[str, bytes]]:
     """(where the nodes begin, where the edges begin, where they end, the node attributes'
     ``<key>`` lines by attribute name) of GraphML that
     :func:`pipeline.mirror.write_graphml_to` wrote."""
     import html
 
-    nodes = data.index(_GRAPH_OPEN) + len(_GRAPH_OPEN)
-    end = data.rindex(b"</graph>")
+    nodes = _find(data, _GRAPH_OPEN, 0) + len(_GRAPH_OPEN)
+    end = data.rfind(b"</graph>")
+    if end < nodes:
+        raise ValueError("the GraphML to splice into has no end")
     edges = data.find(_EDGE, nodes, end)
     keys = {}
-    for m in re.finditer(rb'<key id="[^"]*" for="node" attr.name="([^"]*)"[^\n]*\n', data[:nodes]):
+    for m in re.finditer(rb'<key id="[^"]*" for="node" attr.name="([^"]*)"[^\n]*\n', bytes(data[:nodes])):
         keys[html.unescape(m.group(1).decode("utf-8"))] = m.group(0)
     return nodes, (end if edges < 0 else edges), end, keys
 
 
-def _graphml_key(data: bytes, marker: bytes):
+def _graphml_key(data, marker: bytes):
     import html
 
     def key_at(p: int) -> str:
         p += len(marker)
-        name = data[p : data.index(b'"', p)].decode("utf-8")
+        name = bytes(data[p : _find(data, b'"', p)]).decode("utf-8")
         return _pname_iri(html.unescape(name) if "&" in name else name)
 
     return key_at
@@ -650,11 +762,11 @@ def splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str]) -> byt
     for the graph so changed. An edge from a written node to a node ``g`` does not hold is
     an edge if the old GraphML has that node (and it is not dropped). The node attributes'
     keys are those some node still uses."""
-    return b"".join(_splice_graphml(old, drop, g, write))
+    return _joined(old, _splice_graphml(old, drop, g, write))
 
 
-def _splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str]) -> list:
-    """:func:`splice_graphml` as pieces to write."""
+def _splice_graphml(old, drop: set[str], g: Graph, write: set[str]) -> list:
+    """:func:`splice_graphml` as pieces to write (:func:`_splice`; ``old`` may be a memory map)."""
     from .mirror import _EDGE_KEY, _GRAPHML_HEAD, write_graphml
 
     n0, e0, end, old_keys = _graphml_regions(old)
@@ -842,11 +954,6 @@ def _load_owned(out, docs: set[str]) -> set[str] | None:
     return found
 
 
-def _writer(pieces: list):
-    """A function writing ``pieces`` to the binary file it is given (for :class:`pipeline.fsio.Staged`)."""
-    return lambda fh: fh.writelines(pieces)
-
-
 _LITERAL = re.compile(rb'"(?:[^"\\]|\\.)*"')  # a quoted literal as the Turtle writer escapes it
 
 
@@ -920,6 +1027,7 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
         stage("partial")
         issues: list = []
         pg = partial_graph(good, r.docs, before, options, stage, records, issues)
+        stage("reach")
         lp = read(pg)
         new_owned = owned(pg, r.docs)
         write = written(pg, r, before, lp, new_owned)
@@ -941,10 +1049,10 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
     staged = Staged(out)
     try:
         stage("turtle")
-        old_ttl = (out / "xunshi.ttl").read_bytes()
-        pieces, removed, added = _splice_turtle(old_ttl, drop, pg, write)
-        staged.write("xunshi.ttl", _writer(pieces))
-        del old_ttl, pieces
+        with _mapped(out / "xunshi.ttl") as (fd, old):
+            pieces, removed, added = _splice_turtle(old, drop, pg, write)
+            staged.write("xunshi.ttl", _writer(old, pieces, fd))
+            del pieces
         counts, statuses = dict(state.counts), dict(state.statuses)
         for sign, blocks in ((-1, removed), (1, added)):
             if blocks:
@@ -957,9 +1065,10 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
             if str(iri(st.source.id)) in r.docs and st.source.needs_text_file:
                 staged.put(st.source.text_file_name, st.source.text.encode("utf-8"))
         stage("graphml")
-        pieces = _splice_graphml((out / "xunshi.graphml").read_bytes(), drop, pg, write)
-        staged.write("xunshi.graphml", _writer(pieces))
-        del pieces
+        with _mapped(out / "xunshi.graphml") as (fd, old):
+            pieces = _splice_graphml(old, drop, pg, write)
+            staged.write("xunshi.graphml", _writer(old, pieces, fd))
+            del pieces
         stage("csv")
         staged.put("problems.csv", splice_csv((out / "problems.csv").read_bytes(), paths, pg))
         stage("evidence")
@@ -991,6 +1100,7 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
             return len({before.sources[d] for d in docs if d in before.sources} | {now[d].source.path for d in docs if d in now})
 
         report.rebuilt = {"documents": files(r.docs), "changed": files(changed), "subjects": len(write)}
+        stage("state")
         # the state describes the outputs until they are replaced, then the new ones
         (_folder(out) / STATE_FILE).unlink(missing_ok=True)
         staged.commit()

@@ -42,10 +42,15 @@ def nfkc(s: str) -> str:
 
 def unit_key(name: str, aliases: dict[str, str] | None = None) -> str:
     """A normalised key under which spellings of one organisation meet."""
+    return _unit_key(name, tuple(sorted(aliases.items(), key=lambda kv: (-len(kv[0]), kv[0]))) if aliases else ())
+
+
+@lru_cache(maxsize=1 << 16)  # the same names recur in every bulletin of a family
+def _unit_key(name: str, aliases: tuple[tuple[str, str], ...]) -> str:
     k = nfkc(name)
     if k.startswith("中共") or k.startswith("中国共产党"):
         k = k[2:] if k.startswith("中共") else k[5:]
-    for short, full in sorted((aliases or {}).items(), key=lambda kv: -len(kv[0])):
+    for short, full in aliases:
         if k == short or (k.startswith(short) and not k.startswith(full)):
             k = full + k[len(short):]
             break

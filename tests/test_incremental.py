@@ -397,3 +397,71 @@ def test_block_counts_read_the_counts_a_graph_gives():
     block = b'xr:problem-x a xs:Problem ;\n    xs:text "a, b ;\\n    c" ;\n    xs:status xs:Completed, xs:Unknown .'
     c, st = inc.block_counts([block])
     assert c["problems"] == 1 and c["triples"] == 4 and st["Completed"] == 1 and st["Unknown"] == 1
+
+
+@pytest.mark.parametrize("step", [1, 5, 40, 1 << 11])
+def test_sorted_blocks_find_every_key_as_a_scan_does(step):
+    """The bisection over the bytes finds, for keys present (some over several blocks),
+    absent, before the first and after the last, what a scan block by block finds."""
+    keys = ["b", "b", "d", "f", "f", "f", "h", "k", "m", "m", "p", "t", "x"]
+    data = b"HEAD|" + b"".join(f"<{k}>{'.' * (i * 7 % 11)}".encode() for i, k in enumerate(keys))
+    starts = [i for i in range(len(data)) if data[i : i + 1] == b"<"]
+
+    def key_at(p: int) -> str:
+        return data[p + 1 : data.index(b">", p)].decode()
+
+    blocks = inc._SortedBlocks(data, starts[0], len(data), b"<", key_at, step=step)
+    for key in sorted(set(keys) | set("acegjnqsz") | {"", "bb"}):
+        for above in (False, True):
+            want = next((p for p in starts if (key_at(p) > key if above else key_at(p) >= key)), len(data))
+            assert blocks.bound(key, above) == want, (key, above)
+        lo = blocks.bound(key)
+        hi = blocks.bound(key, above=True)
+        assert blocks.span(key) == (lo, hi)
+        assert (hi > lo) == (key in keys)
+
+
+@pytest.mark.parametrize("change", ["append", "drop-last", "drop-first", "replace", "all-new"])
+def test_turtle_splice_over_a_memory_map_writes_what_the_writer_writes(tmp_path, monkeypatch, change):
+    """Hand-made: the old Turtle is mapped, not read; its kept bytes are copied file to
+    file; a subject after the old last one, the old last or first one dropped, one rewritten,
+    all replaced: the result is the Turtle of the changed graph, byte for byte."""
+    from rdflib import Graph, Literal
+
+    from pipeline.build import serialize_turtle
+    from pipeline.fsio import Staged
+
+    monkeypatch.setattr(inc, "_STEP", 8)  # bisect even these few blocks
+    XR = "https://w3id.org/xunshi/resource/"
+    names = [f"problem-{c}" for c in "bcdefg"]
+
+    def graph(members: list[str], texts: dict[str, str]) -> Graph:
+        g = Graph()
+        for n in members:
+            g.add((URIRef(XR + n), RDF.type, XS.Problem))
+            g.add((URIRef(XR + n), XS.text, Literal(texts.get(n, n), lang="zh")))
+        return g
+
+    before = graph(names, {})
+    if change == "append":
+        members, texts, touched = [*names, "problem-z"], {}, {"problem-z"}
+    elif change == "drop-last":
+        members, texts, touched = names[:-1], {}, {names[-1]}
+    elif change == "drop-first":
+        members, texts, touched = names[1:], {}, {names[0]}
+    elif change == "replace":
+        members, texts, touched = names, {"problem-d": "改写 a, b ; c ."}, {"problem-d"}
+    else:
+        members, texts, touched = ["problem-a", "problem-z"], {}, {*names, "problem-a", "problem-z"}
+    after = graph(members, texts)
+    write = {XR + n for n in touched if n in members}
+    drop = {XR + n for n in touched}
+    (tmp_path / "xunshi.ttl").write_bytes(serialize_turtle(before))
+    with inc._mapped(tmp_path / "xunshi.ttl") as (fd, old):
+        pieces, removed, added = inc._splice_turtle(old, drop, after, write)
+        assert any(type(p) is slice for p in pieces) == (change != "all-new")
+        staged = Staged(tmp_path)
+        staged.write("xunshi.ttl", inc._writer(old, pieces, fd))
+    staged.commit()
+    assert (tmp_path / "xunshi.ttl").read_bytes() == serialize_turtle(after)
+    assert len(removed) == len(drop & {XR + n for n in names}) and len(added) == len(write)
