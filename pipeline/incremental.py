@@ -44,9 +44,10 @@ from __future__ import annotations
 
 import os
 import re
+from array import array
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -59,6 +60,7 @@ from .vocab import XR, XS
 # corpus-level nodes: shared by documents, or pointing from one document into another
 SHARED_CLASSES = (XS.Unit, XS.Policy, XS.CitedWork, XS.Person, XS.Inspection, XS.Round, XS.IssueLink)
 LABELS = (SKOS.prefLabel, SKOS.altLabel, RDFS.label)
+_LABEL_NAMES = {p: str(p) for p in LABELS}  # one str each, shared by every label kept
 # what the round-groups pass reads of an inspection (a partial graph holds them for the rest)
 ROUND_FACTS = (RDF.type, XS.year, XS.inspectingBody, XS.team, XS.inspectionKind, RDFS.label)
 # predicates whose objects are evidence spans (a subject's documents are theirs)
@@ -80,7 +82,7 @@ class CorpusLinks:
     """A built graph's couplings (see the module docstring)."""
 
     docs: dict[str, DocLinks] = field(default_factory=dict)  # source document IRI -> links
-    labels: dict[str, frozenset] = field(default_factory=dict)  # node -> its (predicate, label)s
+    labels: dict[str, frozenset | bytes] = field(default_factory=dict)  # unit -> its (predicate, label)s; other node -> their digest
     label_keys: dict[str, str] = field(default_factory=dict)  # unit_key(label) -> unit
     teams: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # (year, body) -> teams
     successors: dict[str, frozenset[str]] = field(default_factory=dict)  # 原 unit -> successors
@@ -100,13 +102,25 @@ class Reach:
     nodes: set[str]
 
 
+def _digest(labels: frozenset) -> bytes:
+    """A digest of a node's (predicate, label)s, the same in every run."""
+    import hashlib
+
+    return hashlib.blake2b("\x1f".join(sorted(f"{p}\x1e{x}" for p, x in labels)).encode("utf-8"), digest_size=16).digest()
+
+
 def _str(x) -> str:
     return "" if x is None else str(x)
 
 
+_EMPTY: frozenset = frozenset()
+
+
 class _Owners:
     """Every subject's source documents, worked out from its evidence spans, read from the
-    graph's subject index (the build store's own index and span table, read in place)."""
+    graph's subject index (the build store's own index and span table, read in place).
+    Nothing is kept per subject (at 10,000 bulletins there are millions): classes and
+    document sets are shared objects, one per distinct value."""
 
     def __init__(self, g: Graph):
         from .build import subject_index
@@ -114,56 +128,75 @@ class _Owners:
         self.index = subject_index(g)
         self.indexed = split_index(self.index)[0]
         self.spans = SpanDocs(g)
-        self.types: dict = {}  # subject (as the index holds it) -> its classes
         self.in_round: dict = defaultdict(list)  # round -> its inspections
         for s, preds in self.indexed.items():
-            t = preds.get(RDF.type)
-            self.types[s] = frozenset(objects(t)) if t is not None else frozenset()
             r = preds.get(XS.inRound)
             if r is not None:
                 for x in objects(r):
                     self.in_round[x].append(s)
-        self._memo: dict = {}
+        self._classes: dict = {}  # a type slot -> its classes
+        self._names: dict = {}  # a term -> its IRI as a str
+        self._sets: dict = {}  # a set of documents -> itself
+
+    def name(self, t) -> str:
+        """``str(t)``, one str per distinct term."""
+        got = self._names.get(t)
+        if got is None:
+            got = self._names[t] = str(t)
+        return got
+
+    def types(self, s, preds=None) -> frozenset:
+        """The classes of subject ``s`` (``preds`` its slots)."""
+        if preds is None:
+            preds = self.indexed.get(s) or {}
+        t = preds.get(RDF.type)
+        if t is None:
+            return _EMPTY
+        try:
+            got = self._classes.get(t)
+        except TypeError:  # several classes in an unhashable slot
+            return frozenset(objects(t))
+        if got is None:
+            got = self._classes[t] = frozenset(objects(t))
+        return got
+
+    def _set(self, docs) -> frozenset[str]:
+        fs = frozenset(docs)
+        return self._sets.setdefault(fs, fs)
 
     def doc_of(self, m) -> str | None:
         """The document of an index member ``m`` if it is a span."""
         d = self.spans.of_member(m)
-        return None if d is None else str(d)
+        return None if d is None else self.name(d)
 
     def of(self, s, preds=None) -> frozenset[str]:
         """The documents of subject ``s`` (as the index holds it; ``preds`` its slots)."""
-        got = self._memo.get(s)
-        if got is not None:
-            return got
         if preds is None:
             preds = self.indexed.get(s) or {}
-        types = self.types.get(s, frozenset())
         d = preds.get(XS.inDocument)
         if d is not None:
-            got = frozenset(str(x) for x in objects(d))
-        elif XS.SourceDocument in types:
-            got = frozenset([str(s)])
-        else:
-            found = set()
-            for p in SPAN_LINKS:
+            return self._set(self.name(x) for x in objects(d))
+        types = self.types(s, preds)
+        if XS.SourceDocument in types:
+            return self._set((self.name(s),))
+        found = set()
+        for p in SPAN_LINKS:
+            slot = preds.get(p)
+            if slot is not None:
+                for m in raw_objects(slot):
+                    doc = self.doc_of(m)
+                    if doc is not None:
+                        found.add(doc)
+        if not found and XS.IssueLink in types:
+            for p in (XS.source, XS.target):
                 slot = preds.get(p)
                 if slot is not None:
-                    for m in raw_objects(slot):
-                        doc = self.doc_of(m)
-                        if doc is not None:
-                            found.add(doc)
-            if not found and XS.IssueLink in types:
-                for p in (XS.source, XS.target):
-                    slot = preds.get(p)
-                    if slot is not None:
-                        for o in objects(slot):
-                            found |= self.of(o)
-            elif not found and XS.Round in types:
-                for i in self.in_round.get(s, ()):
-                    found |= self.of(i)
-            got = frozenset(found)
-        self._memo[s] = got
-        return got
+                    for o in objects(slot):
+                        found |= self.of(o)
+        elif not found and XS.Round in types:
+            for i in self.in_round.get(s, ()):
+                found |= self.of(i)
+        return self._set(found)
 
 
 def owners(g: Graph) -> dict[str, frozenset[str]]:
@@ -182,24 +215,29 @@ def _value(preds: dict, p) -> str:
     return "" if slot is None else str(min(objects(slot), key=str))
 
 
-def read(g: Graph) -> CorpusLinks:
-    """The couplings of a built graph (after the passes)."""
+def read(g: Graph, own: _Owners | None = None) -> CorpusLinks:
+    """The couplings of a built graph (after the passes). ``own``: an :class:`_Owners` of
+    ``g`` when the caller has one."""
     from .rounds import Corpus
 
-    own = _Owners(g)
+    own = own or _Owners(g)
     out = CorpusLinks()
     corpus = Corpus.read(g)
-    shared = {s for s, ts in own.types.items() if _is_shared(ts)}
+    shared = set()
+    docs = set()
+    for s, preds in own.indexed.items():
+        types = own.types(s, preds)
+        if _is_shared(types):
+            shared.add(s)
+        if XS.SourceDocument in types:
+            docs.add(own.name(s))
+            out.sources[own.name(s)] = _value(preds, DCTERMS.source)
     keys: dict[str, set[str]] = defaultdict(set)
     refs: dict[str, set[str]] = defaultdict(set)
     ukeys: dict[str, set[str]] = defaultdict(set)
     rounds: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    docs = {str(s) for s, ts in own.types.items() if XS.SourceDocument in ts}
-    for s, ts in own.types.items():
-        if XS.SourceDocument in ts:
-            out.sources[str(s)] = _value(own.indexed[s], DCTERMS.source)
     for s, preds in own.indexed.items():
-        types = own.types[s]
+        types = own.types(s, preds)
         if XS.Bulletin in types:
             pub = preds.get(DCTERMS.publisher)
             group = "group:" + ("*" if pub is None else str(min(objects(pub), key=str)))
@@ -207,44 +245,48 @@ def read(g: Graph) -> CorpusLinks:
                 keys[d].add("family:" + corpus.family[s])
                 keys[d].add(group)
         if s in shared:
+            of = own.of(s, preds)
+            name = own.name(s)
             # the corpus-level nodes each document has evidence on
-            for d in own.of(s, preds):
-                refs[d].add(str(s))
+            for d in of:
+                refs[d].add(name)
             if XS.Unit in types and XS.evidence in preds:
                 facts = []
                 for m in raw_objects(preds[XS.evidence]):
                     f = own.spans.facts(m)
                     if f is not None:
                         facts.append(f)
-                        ukeys[str(f[1])].add(unit_key(f[4]))
-                out.unit_evidence[str(s)] = tuple(sorted(facts, key=lambda f: (str(f[1]), f[2], f[3])))
+                        ukeys[own.name(f[1])].add(unit_key(f[4]))
+                out.unit_evidence[name] = tuple(sorted(facts, key=lambda f: (str(f[1]), f[2], f[3])))
             if XS.Unit in types and XS.predecessor in preds:
                 # a 原 unit's successors are worked out from every document with evidence on it
-                for d in own.of(s, preds):
-                    keys[d].add("predecessor:" + str(s))
+                for d in of:
+                    keys[d].add("predecessor:" + name)
             if XS.Inspection in types:
                 # its round group, and the round scope of the documents citing it
                 year, body = _value(preds, XS.year), _value(preds, XS.inspectingBody)
-                out.inspections[str(s)] = (own.of(s, preds), tuple(sorted(
+                out.inspections[name] = (of, tuple(sorted(
                     ((p, o) for p in ROUND_FACTS if p in preds for o in objects(preds[p])), key=lambda po: (str(po[0]), str(po[1])))))
                 unit = preds.get(XS.inspectedUnit)
                 body_only = year and body and XS.team not in preds
-                for d in own.of(s, preds):
+                for d in of:
                     if body_only:  # it joins the year's team round if the body had one team
                         rounds[d].add((year, body))
                     if unit is not None:
                         keys[d].update("scope:" + str(u) for u in objects(unit))
-            labels = frozenset((str(p), str(x)) for p in LABELS if p in preds for x in objects(preds[p]))
+            labels = frozenset((_LABEL_NAMES[p], str(x)) for p in LABELS if p in preds for x in objects(preds[p]))
             if labels:
-                out.labels[str(s)] = labels
+                # a unit's labels resolve printed names (label_keys); any other node's are
+                # only compared, so a digest of them does
+                out.labels[name] = labels if XS.Unit in types else _digest(labels)
             if XS.predecessor in preds:
-                out.successors[str(s)] = frozenset()
+                out.successors[name] = frozenset()
         else:
             # ... or points at from its own subjects
             targets = [o for slot in preds.values() for o in raw_objects(slot) if type(o) is not int and o in shared]
             if targets:
                 for d in own.of(s, preds):
-                    refs[d].update(str(o) for o in targets)
+                    refs[d].update(own.name(o) for o in targets)
     for s, preds in own.indexed.items():
         if XS.successorOf in preds:
             for u in objects(preds[XS.successorOf]):
@@ -256,11 +298,12 @@ def read(g: Graph) -> CorpusLinks:
                 keys[d].add("scope:" + k[len("family:"):])
     # what the passes count and resolve by, worked out as update() works them out again
     out.teams = _teams(out.inspections)
-    out.named = frozenset(str(s) for s, ts in own.types.items()
-                          if XS.Unit in ts and not any(o.toPython() is True for o in objects(own.indexed[s].get(XS.anonymised, ()))))
+    out.named = frozenset(own.name(s) for s in shared if XS.Unit in own.types(s)
+                          and not any(o.toPython() is True for o in objects(own.indexed[s].get(XS.anonymised, ()))))
     out.label_keys = _label_keys(out.labels, out.named)
-    for d in sorted(docs):
-        out.docs[d] = DocLinks(frozenset(keys[d]), frozenset(refs[d]), frozenset(ukeys[d]), frozenset(rounds[d]))
+    for d in sorted(docs):  # (each document's sets let go as its links are made)
+        out.docs[d] = DocLinks(frozenset(keys.pop(d, ())), frozenset(refs.pop(d, ())), frozenset(ukeys.pop(d, ())),
+                               frozenset(rounds.pop(d, ())))
     return out
 
 
@@ -622,36 +665,92 @@ def _splice_turtle(old, drop: set[str], g: Graph, write: set[str]) -> tuple[list
     return pieces, removed, [b for _, b in new]
 
 
+class OwnedIRIs:
+    """A set of the build's IRIs kept small: those ending in ``-`` and 16 hex digits (every
+    subject the build makes, spans and figures as their table rows' numbers) as 64-bit
+    numbers per prefix, any other as itself. At 10,000 bulletins the documents own ~4M
+    subjects: ~35 MB so, where their IRIs as strs in sets took over a gigabyte."""
+
+    __slots__ = ("numbers", "other")
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, array] = {}
+        self.other: set[str] = set()
+
+    def add(self, iri: str) -> None:
+        prefix, dash, tail = iri.rpartition("-")
+        if dash and len(tail) == 16 and _HEX16.fullmatch(tail):
+            self.add_number(_PREFIX_STRS.setdefault(prefix, prefix + dash), int(tail, 16))
+        else:
+            self.other.add(iri)
+
+    def add_number(self, prefix: str, n: int) -> None:
+        got = self.numbers.get(prefix)
+        if got is None:
+            got = self.numbers[prefix] = array("Q")
+        got.append(n)
+
+    def iris(self) -> set[str]:
+        out = set(self.other)
+        for prefix, numbers in self.numbers.items():
+            out.update(f"{prefix}{n:016x}" for n in numbers)
+        return out
+
+    def __getstate__(self):
+        return ({p: array("Q", sorted(set(a))).tobytes() for p, a in sorted(self.numbers.items())}, tuple(sorted(self.other)))
+
+    def __setstate__(self, state) -> None:
+        numbers, other = state
+        self.numbers = {}
+        for p, data in numbers.items():
+            a = array("Q")
+            a.frombytes(data)
+            self.numbers[p] = a
+        self.other = set(other)
+
+
+_HEX16 = re.compile(r"[0-9a-f]{16}")
+_PREFIX_STRS: dict[str, str] = {}  # an IRI's prefix without its dash -> the one str with it
+
 # classes whose nodes a document can own alone, though they can also be shared
 _OWNABLE = (XS.Inspection, XS.IssueLink)
 
 
-def owned(g: Graph, docs: set[str] | None = None) -> dict[str, set[str]]:
+def owned(g: Graph, docs: set[str] | None = None, own: _Owners | None = None, packed: bool = False) -> dict:
     """Per source document (of ``docs``, or every one), the subjects of ``g`` it owns
     (:func:`owners`; corpus-level nodes aside, but for an inspection or an issue link, which
     a document can own): what a rebuild that reaches it drops of the last build's outputs.
-    A subject several documents own is each one's."""
-    own = _Owners(g)
-    out: dict[str, set[str]] = defaultdict(set)
+    A subject several documents own is each one's. Each document's as a set of IRIs, or
+    (``packed``) an :class:`OwnedIRIs`. ``own``: an :class:`_Owners` of ``g``."""
+    from .memstore import SPAN_BASE
+
+    own = own or _Owners(g)
+    out: dict[str, OwnedIRIs] = defaultdict(OwnedIRIs)
     for s, preds in own.indexed.items():
-        types = own.types[s]
+        types = own.types(s, preds)
         if not _is_shared(types) or any(c in types for c in _OWNABLE):
-            for d in own.of(s, preds):
-                if docs is None or d in docs:
-                    out[d].add(str(s))
+            ds = own.of(s, preds)
+            if ds:
+                name = str(s)
+                for d in ds:
+                    if docs is None or d in docs:
+                        out[d].add(name)
     if own.spans.table is not None:
         t = own.spans.table
-        numbers = {n: str(d) for n, d in enumerate(t.docs) if docs is None or str(d) in docs}
+        numbers = {n: own.name(d) for n, d in enumerate(t.docs) if docs is None or str(d) in docs}
+        base = str(SPAN_BASE)
         for r in t.live_rows():
             d = numbers.get(t.doc[r])
             if d is not None:
-                out[d].add(str(t.iri(r)))
+                out[d].add_number(base, t.keys[r])
         figures = own.index.figures
         for r in figures.live_rows():
             d = own.doc_of(figures.evidence[r])
             if d is not None and (docs is None or d in docs):
-                out[d].add(str(figures.iri(r)))
-    return dict(out)
+                out[d].add_number(figures.BASE, figures.keys[r])
+    if packed:
+        return dict(out)
+    return {d: o.iris() for d, o in out.items()}
 
 
 def written(g: Graph, reach: Reach, before: CorpusLinks, after: CorpusLinks | None = None,
@@ -874,7 +973,7 @@ def update(before: CorpusLinks, partial: CorpusLinks, reach: Reach, drop: set[st
 
 STATE_DIR = "incremental"
 STATE_FILE = "state.pickle"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: owned files hold OwnedIRIs
 # a rebuild that would redo more than this share of the documents builds them all instead
 MAX_SHARE = 0.3
 
@@ -900,23 +999,92 @@ def _owned_file(out, doc: str) -> Path:
     return _folder(out) / "owned" / (doc.rsplit("/", 1)[-1] + ".pickle")
 
 
-def save_state(out, state: State, owned_by: dict[str, set[str]], forget: set[str] = frozenset(), every: bool = True) -> None:
-    """Keep ``state`` and what each document owns (``owned_by``); the owned files of the
-    documents ``forget`` go. ``every``: ``owned_by`` holds every document (a full build): the
-    owned files of any other go too."""
-    import pickle
-
+def save_state(out, state: State, owned_by: dict, forget: set[str] = frozenset(), every: bool = True) -> None:
+    """Keep ``state`` and what each document owns (``owned_by``: sets of IRIs or
+    :class:`OwnedIRIs`); the owned files of the documents ``forget`` go. ``every``:
+    ``owned_by`` holds every document (a full build): the owned files of any other go too.
+    The state is written last: it is what makes the owned files used."""
     from .fsio import atomic_write
 
     folder = _folder(out)
     (folder / "owned").mkdir(parents=True, exist_ok=True)
-    for d, subjects in owned_by.items():
-        atomic_write(_owned_file(out, d), pickle.dumps(tuple(sorted(subjects)), protocol=pickle.HIGHEST_PROTOCOL))
+    write_owned(out, owned_by)
     keep = {_owned_file(out, d).name for d in owned_by} if every else None
     for f in (folder / "owned").glob("*.pickle"):
         if (keep is not None and f.name not in keep) or f.name in {_owned_file(out, d).name for d in forget}:
             f.unlink(missing_ok=True)
-    atomic_write(folder / STATE_FILE, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    atomic_write(folder / STATE_FILE, lambda fh: _dump_state(fh, state))
+
+
+_CHUNK = 2000  # a summary's dicts are pickled this many items at a time
+_END = "end of state"
+
+
+def _dump_state(fh, state: State) -> None:
+    """``state`` pickled into ``fh`` a piece at a time: its summary field by field, each dict
+    ``_CHUNK`` items at a time. A pickler remembers every object it wrote (a memo of ~100
+    bytes each; ~100 MB for a summary at 10,000 bulletins): so only a piece's at once."""
+    import dataclasses
+    import pickle
+
+    def dump(x) -> None:
+        pickle.dump(x, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    dump(dataclasses.replace(state, summary=None))
+    for f in dataclasses.fields(CorpusLinks):
+        value = getattr(state.summary, f.name)
+        if isinstance(value, dict):
+            keys = list(value)
+            dump((f.name, len(keys)))
+            for i in range(0, len(keys), _CHUNK):
+                dump([(k, value[k]) for k in keys[i : i + _CHUNK]])
+        else:
+            dump((f.name, None))
+            dump(value)
+    dump((_END, None))
+
+
+def _load_state(fh) -> State:
+    """:func:`_dump_state`'s state back."""
+    import pickle
+
+    state = pickle.load(fh)
+    if not isinstance(state, State) or state.version != STATE_VERSION:
+        raise ValueError("a state of another version")
+    summary = CorpusLinks()
+    names = {f.name for f in fields(CorpusLinks)}
+    while True:
+        name, n = pickle.load(fh)  # EOFError if cut off before its end
+        if name == _END:
+            break
+        if name not in names:
+            raise ValueError(f"a state with an unknown field {name!r}")
+        if n is None:
+            setattr(summary, name, pickle.load(fh))
+            continue
+        d: dict = {}
+        while len(d) < n:
+            d.update(pickle.load(fh))
+        setattr(summary, name, d)
+    state.summary = summary
+    return state
+
+
+def write_owned(out, owned_by: dict) -> None:
+    """Keep what each document owns (``owned_by``: sets of IRIs or :class:`OwnedIRIs`), one
+    file per document. The state that uses them is written after them."""
+    import pickle
+
+    from .fsio import atomic_write
+
+    (_folder(out) / "owned").mkdir(parents=True, exist_ok=True)
+    for d, subjects in owned_by.items():
+        if not isinstance(subjects, OwnedIRIs):
+            packed = OwnedIRIs()
+            for s in subjects:
+                packed.add(s)
+            subjects = packed
+        atomic_write(_owned_file(out, d), pickle.dumps(subjects, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def load_state(out, key: str) -> State | None:
@@ -924,7 +1092,8 @@ def load_state(out, key: str) -> State | None:
     import pickle
 
     try:
-        state = pickle.loads((_folder(out) / STATE_FILE).read_bytes())
+        with open(_folder(out) / STATE_FILE, "rb") as fh:
+            state = _load_state(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
         return None
     if not isinstance(state, State) or state.version != STATE_VERSION or state.key != key:
@@ -946,11 +1115,14 @@ def _load_owned(out, docs: set[str]) -> set[str] | None:
     found: set[str] = set()
     for d in docs:
         try:
-            found.update(pickle.loads(_owned_file(out, d).read_bytes()))
+            got = pickle.loads(_owned_file(out, d).read_bytes())
         except FileNotFoundError:
             continue  # a document the last build did not have
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
             return None
+        if not isinstance(got, OwnedIRIs):
+            return None
+        found.update(got.iris())
     return found
 
 
@@ -990,16 +1162,21 @@ def block_counts(blocks: list[bytes]) -> tuple[dict, dict]:
             {k: status.get(k, 0) for k in STATUS_KEYS})
 
 
-def state_of(key: str, g: Graph, report) -> tuple[State, dict[str, set[str]]]:
-    """The state a full build keeps (``g`` its graph, ``report`` its run report, its outputs
-    written), and what each document owns."""
-    summary = read(g)
-    spans = SpanDocs(g)
+def keep_state(out, key: str, g: Graph, report) -> None:
+    """Keep the state a full build leaves for the next one (``g`` its graph, ``report`` its
+    run report, its outputs written): what each document owns first, then the summary. One
+    at a time, as the build's peak memory is near (at 10,000 bulletins the graph holds
+    ~1.7 GB; the summary and the owned sets ~100 MB each, the summary's pickling as much)."""
+    own = _Owners(g)
+    by_doc = owned(g, own=own, packed=True)
+    forget_state(out)
+    write_owned(out, by_doc)
+    del by_doc
     bad: dict[str, int] = defaultdict(int)
     for sp, _start, _end in report.bad_spans:
-        bad[str(spans.of_term(URIRef(sp)) or "")] += 1
+        bad[str(own.spans.of_term(URIRef(sp)) or "")] += 1
     issues = [i for i in report.build_issues if i.order]
-    return State(key, summary, report.counts(), report.by_status(), dict(bad), issues), owned(g)
+    save_state(out, State(key, read(g, own), report.counts(), report.by_status(), dict(bad), issues), {}, every=False)
 
 
 def rebuild(state: State, out, states: list, good: list, options: dict, records, stage, pinned: dict | None):

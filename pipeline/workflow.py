@@ -623,7 +623,7 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
     write_outputs(report, out, html=html, shacl=shacl, stage=stage, view_budget=view_budget)
     if inc_key is not None:
         stage("incremental state")
-        inc.save_state(out, *inc.state_of(inc_key, graph, report))
+        inc.keep_state(out, inc_key, graph, report)
     _record_build(out, fingerprint, report)
     return report
 

@@ -465,3 +465,49 @@ def test_turtle_splice_over_a_memory_map_writes_what_the_writer_writes(tmp_path,
     staged.commit()
     assert (tmp_path / "xunshi.ttl").read_bytes() == serialize_turtle(after)
     assert len(removed) == len(drop & {XR + n for n in names}) and len(added) == len(write)
+
+
+def test_owned_iris_keep_every_iri_through_a_pickle():
+    """The owned files' compact sets: the build's IRIs (``kind-`` and 16 hex digits) as
+    numbers per prefix, anything else as itself; a pickle gives back the same IRIs."""
+    import pickle
+
+    XR = "https://w3id.org/xunshi/resource/"
+    iris = {XR + "span-00000000000000ff", XR + "span-ffffffffffffffff", XR + "problem-0123456789abcdef",
+            XR + "problem-0123456789ABCDEF", XR + "round-12", XR + "unit-0123456789abcdeg", "urn:x:plain", XR + "doc-"}
+    owned = inc.OwnedIRIs()
+    for s in sorted(iris):
+        owned.add(s)
+    owned.add(XR + "problem-0123456789abcdef")  # twice: a set
+    assert owned.iris() == iris
+    assert set(owned.numbers) == {XR + "span-", XR + "problem-"} and len(owned.other) == 5
+    back = pickle.loads(pickle.dumps(owned))
+    assert back.iris() == iris and sum(map(len, back.numbers.values())) + len(back.other) == len(iris)  # no repeats
+
+
+def test_the_state_is_kept_a_piece_at_a_time_and_read_back_whole(corpus, tmp_path, monkeypatch):
+    """The summary is pickled field by field, its dicts a few items at a time (a pickler's
+    memo is per piece); reading it back gives the same state. A state of another version,
+    or a cut-off file, is no state."""
+    import dataclasses
+
+    tmp, base, live, spare, ref, before = corpus
+    monkeypatch.setattr(inc, "_CHUNK", 3)
+    summary = inc.read(before.graph)
+    assert len(summary.docs) > 3 * 3 and len(summary.labels) > 3 * 3
+    state = inc.State("key", summary, {"problems": 1}, {"Completed": 1}, {"d": 2}, [])
+    inc.save_state(tmp_path, state, {}, every=False)
+    back = inc.load_state(tmp_path, "key")
+    assert back is not None and dataclasses.asdict(back) == dataclasses.asdict(state)
+    assert inc.load_state(tmp_path, "other key") is None
+    path = tmp_path / ".cache" / inc.STATE_DIR / inc.STATE_FILE
+    data = path.read_bytes()
+    import pickle
+
+    head = len(pickle.dumps(dataclasses.replace(state, summary=None), protocol=pickle.HIGHEST_PROTOCOL))
+    for cut in (len(data) // 2, head, len(data) - 1):  # mid-piece, between pieces, before the end mark
+        path.write_bytes(data[:cut])
+        assert inc.load_state(tmp_path, "key") is None, cut
+    monkeypatch.setattr(inc, "STATE_VERSION", inc.STATE_VERSION + 1)
+    path.write_bytes(data)
+    assert inc.load_state(tmp_path, "key") is None
