@@ -567,15 +567,59 @@ def _writer(data, pieces: list, fd: int | None = None):
     return fill
 
 
-@contextmanager
-def _mapped(path: Path):
-    """``(file descriptor, read-only memory map)`` of the file ``path`` (not empty)."""
-    import mmap
+class _FileBytes:
+    """The bytes of an open file, read where asked (``os.pread``), never whole: what the
+    splices need of an old output (``len``, ``find``, ``rfind``, slices). A memory map would
+    do as much, but every page a lookup touches (and the kernel maps ~64 KB around each)
+    counts as the process's memory: ~1 GB for the bisections and scans of a 10,000-bulletin
+    build's GraphML."""
 
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.size = os.fstat(fd).st_size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key: slice) -> bytes:
+        start, stop, step = key.indices(self.size)
+        if step != 1:
+            raise ValueError("only contiguous slices")
+        return os.pread(self.fd, max(0, stop - start), start) if stop > start else b""
+
+    def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        end = self.size if end is None else min(end, self.size)
+        at, chunk = max(0, start), 1 << 12  # lookups find theirs within a block: read little first
+        while at < end:
+            data = os.pread(self.fd, min(chunk + len(sub) - 1, end - at), at)
+            p = data.find(sub)
+            if p >= 0:
+                return at + p
+            if len(data) < len(sub):
+                break
+            at += chunk
+            chunk = min(chunk * 2, 1 << 20)
+        return -1
+
+    def rfind(self, sub: bytes) -> int:
+        end, chunk = self.size, 1 << 16
+        while end > 0:
+            lo = max(0, end - chunk)
+            data = os.pread(self.fd, end - lo + (len(sub) - 1 if end < self.size else 0), lo)
+            p = data.rfind(sub)
+            if p >= 0:
+                return lo + p
+            end = lo
+            chunk = min(chunk * 2, 1 << 20)
+        return -1
+
+
+@contextmanager
+def _opened(path: Path):
+    """``(file descriptor, its bytes as a _FileBytes)`` of the file ``path``."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as data:
-            yield fd, data
+        yield fd, _FileBytes(fd)
     finally:
         os.close(fd)
 
@@ -604,7 +648,7 @@ def _copy_range(src: int, lo: int, hi: int, fh) -> bool:
 
 
 def _find(data, sub: bytes, start: int) -> int:
-    """``data.index(sub, start)`` for bytes or a memory map (which has no ``index``)."""
+    """``data.index(sub, start)`` for bytes or a :class:`_FileBytes` (which has no ``index``)."""
     p = data.find(sub, start)
     if p < 0:
         raise ValueError(f"{sub!r} not found after byte {start}")
@@ -779,6 +823,16 @@ def splice_csv(old: bytes, sources: set[str], g: Graph) -> bytes:
     rows ``g`` (a partial graph, holding the problems of those files alone) gives them: the
     table :func:`pipeline.mirror.write_problems_csv` writes, whose rows are grouped by
     source file in path order."""
+    import io
+
+    buf = io.BytesIO()
+    _splice_csv_to(buf, io.BytesIO(old), sources, g)
+    return buf.getvalue()
+
+
+def _splice_csv_to(fh, old, sources: set[str], g: Graph) -> None:
+    """:func:`splice_csv` from the binary file ``old`` to the binary file ``fh``, a row at a
+    time (at 10,000 bulletins the old table's rows, held, were ~400 MB)."""
     import csv
     import heapq
     import io
@@ -786,23 +840,23 @@ def splice_csv(old: bytes, sources: set[str], g: Graph) -> bytes:
     from .mirror import CSV_HEADER, problems_csv
 
     col = CSV_HEADER.index("源文件")
-
-    def rows(data: bytes) -> list[list[str]]:
-        return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-
-    head, *kept = rows(old)
-    if head != CSV_HEADER:
-        raise ValueError("the problems table to splice into has other columns")
-    kept = [r for r in kept if r[col] not in sources]
-    _, *new = rows(problems_csv(g))
+    _, *new = csv.reader(io.StringIO(problems_csv(g).decode("utf-8-sig"), newline=""))
     stray = {r[col] for r in new} - sources
     if stray:
         raise ValueError(f"the partial graph holds problems of other files: {sorted(stray)[:3]}")
-    buf = io.StringIO(newline="")
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_HEADER)
-    w.writerows(heapq.merge(kept, new, key=lambda r: r[col]))
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    rows = csv.reader(io.TextIOWrapper(old, encoding="utf-8-sig", newline=""))
+    if next(rows, None) != CSV_HEADER:
+        raise ValueError("the problems table to splice into has other columns")
+    kept = (r for r in rows if r[col] not in sources)
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+    try:
+        text.write("\ufeff")
+        w = csv.writer(text, lineterminator="\r\n")
+        w.writerow(CSV_HEADER)
+        w.writerows(heapq.merge(kept, new, key=lambda r: r[col]))
+        text.flush()
+    finally:
+        text.detach()  # the caller's file stays open
 
 
 _GRAPH_OPEN = b'<graph edgedefault="directed">\n'
@@ -819,11 +873,33 @@ def _graphml_regions(data) -> tuple[int, int, int, dict[str, bytes]]:
     end = data.rfind(b"</graph>")
     if end < nodes:
         raise ValueError("the GraphML to splice into has no end")
-    edges = data.find(_EDGE, nodes, end)
+    edges = _edges_start(data, nodes, end)
     keys = {}
     for m in re.finditer(rb'<key id="[^"]*" for="node" attr.name="([^"]*)"[^\n]*\n', bytes(data[:nodes])):
         keys[html.unescape(m.group(1).decode("utf-8"))] = m.group(0)
-    return nodes, (end if edges < 0 else edges), end, keys
+    return nodes, edges, end, keys
+
+
+def _edges_start(data, lo: int, hi: int) -> int:
+    """Where the first edge of ``data[lo:hi]`` (every node, then every edge) begins, ``hi``
+    if none: by bisection, each probe reading the next line's start (markup's own ``<``
+    begins a line or follows its indent; texts are escaped)."""
+    found = hi
+    while hi - lo > 1 << 12:
+        mid = (lo + hi) // 2
+        q = data.find(b"\n<", mid - 1, hi)  # the first line to start at or after mid
+        if q < 0:
+            hi = mid
+            continue
+        line = bytes(data[q + 1 : q + 1 + len(_EDGE)])
+        if line == _EDGE:
+            found = hi = q + 1
+        elif line.startswith(b"</edge>"):  # an edge's last line: the edge began before
+            hi = q + 1
+        else:
+            lo = q + 1
+    p = data.find(_EDGE, lo, hi)
+    return found if p < 0 else p
 
 
 def _graphml_key(data, marker: bytes):
@@ -865,7 +941,7 @@ def splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str]) -> byt
 
 
 def _splice_graphml(old, drop: set[str], g: Graph, write: set[str]) -> list:
-    """:func:`splice_graphml` as pieces to write (:func:`_splice`; ``old`` may be a memory map)."""
+    """:func:`splice_graphml` as pieces to write (:func:`_splice`; ``old`` may be a :class:`_FileBytes`)."""
     from .mirror import _EDGE_KEY, _GRAPHML_HEAD, write_graphml
 
     n0, e0, end, old_keys = _graphml_regions(old)
@@ -1226,7 +1302,7 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
     staged = Staged(out)
     try:
         stage("turtle")
-        with _mapped(out / "xunshi.ttl") as (fd, old):
+        with _opened(out / "xunshi.ttl") as (fd, old):
             pieces, removed, added = _splice_turtle(old, drop, pg, write)
             staged.write("xunshi.ttl", _writer(old, pieces, fd))
             del pieces
@@ -1242,12 +1318,13 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
             if str(iri(st.source.id)) in r.docs and st.source.needs_text_file:
                 staged.put(st.source.text_file_name, st.source.text.encode("utf-8"))
         stage("graphml")
-        with _mapped(out / "xunshi.graphml") as (fd, old):
+        with _opened(out / "xunshi.graphml") as (fd, old):
             pieces = _splice_graphml(old, drop, pg, write)
             staged.write("xunshi.graphml", _writer(old, pieces, fd))
             del pieces
         stage("csv")
-        staged.put("problems.csv", splice_csv((out / "problems.csv").read_bytes(), paths, pg))
+        with open(out / "problems.csv", "rb") as old_csv:
+            staged.write("problems.csv", lambda fh: _splice_csv_to(fh, old_csv, paths, pg))
         stage("evidence")
         bad = {d: n for d, n in state.bad_spans.items() if d not in r.docs}
         spans = SpanDocs(pg)

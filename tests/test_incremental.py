@@ -422,8 +422,8 @@ def test_sorted_blocks_find_every_key_as_a_scan_does(step):
 
 
 @pytest.mark.parametrize("change", ["append", "drop-last", "drop-first", "replace", "all-new"])
-def test_turtle_splice_over_a_memory_map_writes_what_the_writer_writes(tmp_path, monkeypatch, change):
-    """Hand-made: the old Turtle is mapped, not read; its kept bytes are copied file to
+def test_turtle_splice_over_a_file_read_in_place_writes_what_the_writer_writes(tmp_path, monkeypatch, change):
+    """Hand-made: the old Turtle is read where looked up, not whole; its kept bytes are copied file to
     file; a subject after the old last one, the old last or first one dropped, one rewritten,
     all replaced: the result is the Turtle of the changed graph, byte for byte."""
     from rdflib import Graph, Literal
@@ -457,7 +457,7 @@ def test_turtle_splice_over_a_memory_map_writes_what_the_writer_writes(tmp_path,
     write = {XR + n for n in touched if n in members}
     drop = {XR + n for n in touched}
     (tmp_path / "xunshi.ttl").write_bytes(serialize_turtle(before))
-    with inc._mapped(tmp_path / "xunshi.ttl") as (fd, old):
+    with inc._opened(tmp_path / "xunshi.ttl") as (fd, old):
         pieces, removed, added = inc._splice_turtle(old, drop, after, write)
         assert any(type(p) is slice for p in pieces) == (change != "all-new")
         staged = Staged(tmp_path)
@@ -511,3 +511,44 @@ def test_the_state_is_kept_a_piece_at_a_time_and_read_back_whole(corpus, tmp_pat
     monkeypatch.setattr(inc, "STATE_VERSION", inc.STATE_VERSION + 1)
     path.write_bytes(data)
     assert inc.load_state(tmp_path, "key") is None
+
+
+def test_file_bytes_find_as_bytes_do(tmp_path):
+    """The old outputs are read in place: find, rfind and slices give what the bytes give,
+    across the reader's chunk edges, and nothing past the file."""
+    import random
+
+    rng = random.Random(7)
+    data = bytes(rng.choice(b"ab\n<") for _ in range(300_000)) + b"</graph>\n"
+    (tmp_path / "f").write_bytes(data)
+    with inc._opened(tmp_path / "f") as (fd, fb):
+        assert len(fb) == len(data) and fb[10:20] == data[10:20] and fb[len(data) - 3 :] == data[-3:]
+        for sub in (b"\n<", b"abba<", b"<\n<\n<", b"</graph>", b"zz"):
+            for start, end in ((0, None), (4095, None), (4096 - 2, 9000), (123_456, 123_460), (299_990, None)):
+                assert fb.find(sub, start, end) == data.find(sub, start, end if end is not None else len(data)), (sub, start, end)
+            assert fb.rfind(sub) == data.rfind(sub), sub
+
+
+def test_graphml_edges_are_found_by_bisection():
+    """The first edge of a GraphML with many nodes and edges is found without reading the
+    nodes: where a scan finds it."""
+    from rdflib import Graph, Literal
+
+    from pipeline.mirror import write_graphml
+
+    XR = "https://w3id.org/xunshi/resource/"
+    g = Graph()
+    for i in range(5):
+        g.add((URIRef(f"{XR}bulletin-{i:016x}"), RDF.type, XS.Bulletin))
+    for i in range(400):
+        g.add((URIRef(f"{XR}problem-{i:016x}"), RDF.type, XS.Problem))
+        g.add((URIRef(f"{XR}problem-{i:016x}"), XS.text, Literal("问题" * (i % 7))))
+        g.add((URIRef(f"{XR}problem-{i:016x}"), XS.inBulletin, URIRef(f"{XR}bulletin-{i % 5:016x}")))
+    data = write_graphml(g)
+    n0 = data.index(inc._GRAPH_OPEN) + len(inc._GRAPH_OPEN)
+    end = data.rindex(b"</graph>")
+    want = data.find(inc._EDGE, n0, end)
+    assert want - n0 > 1 << 14  # bisected, not scanned
+    assert inc._edges_start(data, n0, end) == want
+    assert inc._edges_start(data, n0, want) == want  # no edges: the end
+    assert inc._edges_start(data, want, end) == want  # no nodes
