@@ -59,12 +59,17 @@ from .vocab import XR, XS
 
 # corpus-level nodes: shared by documents, or pointing from one document into another
 SHARED_CLASSES = (XS.Unit, XS.Policy, XS.CitedWork, XS.Person, XS.Inspection, XS.Round, XS.IssueLink)
+_SHARED = frozenset(SHARED_CLASSES)
 LABELS = (SKOS.prefLabel, SKOS.altLabel, RDFS.label)
 _LABEL_NAMES = {p: str(p) for p in LABELS}  # one str each, shared by every label kept
 # what the round-groups pass reads of an inspection (a partial graph holds them for the rest)
 ROUND_FACTS = (RDF.type, XS.year, XS.inspectingBody, XS.team, XS.inspectionKind, RDFS.label)
 # predicates whose objects are evidence spans (a subject's documents are theirs)
 SPAN_LINKS = (XS.evidence, XS.statusEvidence, XS.recurrenceEvidence)
+# terms the walks over every subject test (a namespace's attribute makes its term anew each time)
+_TYPE, _IN_DOCUMENT, _IN_ROUND, _SOURCE, _TARGET = RDF.type, XS.inDocument, XS.inRound, XS.source, XS.target
+_SOURCE_DOCUMENT, _ISSUE_LINK, _ROUND, _BULLETIN, _UNIT = XS.SourceDocument, XS.IssueLink, XS.Round, XS.Bulletin, XS.Unit
+_INSPECTION, _EVIDENCE, _PREDECESSOR = XS.Inspection, XS.evidence, XS.predecessor
 
 
 @dataclass(frozen=True)
@@ -129,14 +134,21 @@ class _Owners:
         self.indexed = split_index(self.index)[0]
         self.spans = SpanDocs(g)
         self.in_round: dict = defaultdict(list)  # round -> its inspections
-        for s, preds in self.indexed.items():
-            r = preds.get(XS.inRound)
-            if r is not None:
-                for x in objects(r):
-                    self.in_round[x].append(s)
         self._classes: dict = {}  # a type slot -> its classes
         self._names: dict = {}  # a term -> its IRI as a str
         self._sets: dict = {}  # a set of documents -> itself
+        self.shared: set = set()  # the corpus-level nodes (SHARED_CLASSES)
+        self.documents: list = []  # the source documents
+        for s, preds in self.indexed.items():
+            r = preds.get(_IN_ROUND)
+            if r is not None:
+                for x in objects(r):
+                    self.in_round[x].append(s)
+            types = self.types(s, preds)
+            if not _SHARED.isdisjoint(types):
+                self.shared.add(s)
+            if _SOURCE_DOCUMENT in types:
+                self.documents.append(s)
 
     def name(self, t) -> str:
         """``str(t)``, one str per distinct term."""
@@ -149,7 +161,7 @@ class _Owners:
         """The classes of subject ``s`` (``preds`` its slots)."""
         if preds is None:
             preds = self.indexed.get(s) or {}
-        t = preds.get(RDF.type)
+        t = preds.get(_TYPE)
         if t is None:
             return _EMPTY
         try:
@@ -173,11 +185,11 @@ class _Owners:
         """The documents of subject ``s`` (as the index holds it; ``preds`` its slots)."""
         if preds is None:
             preds = self.indexed.get(s) or {}
-        d = preds.get(XS.inDocument)
+        d = preds.get(_IN_DOCUMENT)
         if d is not None:
             return self._set(self.name(x) for x in objects(d))
         types = self.types(s, preds)
-        if XS.SourceDocument in types:
+        if _SOURCE_DOCUMENT in types:
             return self._set((self.name(s),))
         found = set()
         for p in SPAN_LINKS:
@@ -187,13 +199,13 @@ class _Owners:
                     doc = self.doc_of(m)
                     if doc is not None:
                         found.add(doc)
-        if not found and XS.IssueLink in types:
-            for p in (XS.source, XS.target):
+        if not found and _ISSUE_LINK in types:
+            for p in (_SOURCE, _TARGET):
                 slot = preds.get(p)
                 if slot is not None:
                     for o in objects(slot):
                         found |= self.of(o)
-        elif not found and XS.Round in types:
+        elif not found and _ROUND in types:
             for i in self.in_round.get(s, ()):
                 found |= self.of(i)
         return self._set(found)
@@ -206,8 +218,8 @@ def owners(g: Graph) -> dict[str, frozenset[str]]:
     return {str(s): o.of(s, preds) for s, preds in o.index.items()}
 
 
-def _is_shared(types) -> bool:
-    return any(c in types for c in SHARED_CLASSES)
+def _is_shared(types: frozenset) -> bool:
+    return not _SHARED.isdisjoint(types)
 
 
 def _value(preds: dict, p) -> str:
@@ -223,22 +235,18 @@ def read(g: Graph, own: _Owners | None = None) -> CorpusLinks:
     own = own or _Owners(g)
     out = CorpusLinks()
     corpus = Corpus.read(g)
-    shared = set()
+    shared = own.shared
     docs = set()
-    for s, preds in own.indexed.items():
-        types = own.types(s, preds)
-        if _is_shared(types):
-            shared.add(s)
-        if XS.SourceDocument in types:
-            docs.add(own.name(s))
-            out.sources[own.name(s)] = _value(preds, DCTERMS.source)
+    for s in own.documents:
+        docs.add(own.name(s))
+        out.sources[own.name(s)] = _value(own.indexed[s], DCTERMS.source)
     keys: dict[str, set[str]] = defaultdict(set)
     refs: dict[str, set[str]] = defaultdict(set)
     ukeys: dict[str, set[str]] = defaultdict(set)
     rounds: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for s, preds in own.indexed.items():
         types = own.types(s, preds)
-        if XS.Bulletin in types:
+        if _BULLETIN in types:
             pub = preds.get(DCTERMS.publisher)
             group = "group:" + ("*" if pub is None else str(min(objects(pub), key=str)))
             for d in own.of(s, preds):
@@ -250,19 +258,19 @@ def read(g: Graph, own: _Owners | None = None) -> CorpusLinks:
             # the corpus-level nodes each document has evidence on
             for d in of:
                 refs[d].add(name)
-            if XS.Unit in types and XS.evidence in preds:
+            if _UNIT in types and _EVIDENCE in preds:
                 facts = []
-                for m in raw_objects(preds[XS.evidence]):
+                for m in raw_objects(preds[_EVIDENCE]):
                     f = own.spans.facts(m)
                     if f is not None:
                         facts.append(f)
                         ukeys[own.name(f[1])].add(unit_key(f[4]))
                 out.unit_evidence[name] = tuple(sorted(facts, key=lambda f: (str(f[1]), f[2], f[3])))
-            if XS.Unit in types and XS.predecessor in preds:
+            if _UNIT in types and _PREDECESSOR in preds:
                 # a 原 unit's successors are worked out from every document with evidence on it
                 for d in of:
                     keys[d].add("predecessor:" + name)
-            if XS.Inspection in types:
+            if _INSPECTION in types:
                 # its round group, and the round scope of the documents citing it
                 year, body = _value(preds, XS.year), _value(preds, XS.inspectingBody)
                 out.inspections[name] = (of, tuple(sorted(
@@ -278,8 +286,8 @@ def read(g: Graph, own: _Owners | None = None) -> CorpusLinks:
             if labels:
                 # a unit's labels resolve printed names (label_keys); any other node's are
                 # only compared, so a digest of them does
-                out.labels[name] = labels if XS.Unit in types else _digest(labels)
-            if XS.predecessor in preds:
+                out.labels[name] = labels if _UNIT in types else _digest(labels)
+            if _PREDECESSOR in preds:
                 out.successors[name] = frozenset()
         else:
             # ... or points at from its own subjects
@@ -298,7 +306,7 @@ def read(g: Graph, own: _Owners | None = None) -> CorpusLinks:
                 keys[d].add("scope:" + k[len("family:"):])
     # what the passes count and resolve by, worked out as update() works them out again
     out.teams = _teams(out.inspections)
-    out.named = frozenset(own.name(s) for s in shared if XS.Unit in own.types(s)
+    out.named = frozenset(own.name(s) for s in shared if _UNIT in own.types(s)
                           and not any(o.toPython() is True for o in objects(own.indexed[s].get(XS.anonymised, ()))))
     out.label_keys = _label_keys(out.labels, out.named)
     for d in sorted(docs):  # (each document's sets let go as its links are made)
@@ -483,38 +491,52 @@ class _SortedBlocks:
             p = self._starts[at] = self.end if p < 0 else p + self.skip
         return p
 
-    def span(self, key: str) -> tuple[int, int]:
-        """Where the blocks of ``key`` begin and end (an empty span where they would be)."""
+    def span(self, key: str, after: int | None = None) -> tuple[int, int]:
+        """Where the blocks of ``key`` begin and end (an empty span where they would be).
+        ``after``: a position every block before which has a smaller key (lookups in key
+        order pass where the last one ended)."""
         got = self._spans.get(key)
         if got is None:
-            lo = self.bound(key)
-            hi = lo
-            while hi < self.end and self.key_at(hi) == key:
-                hi = self._next(hi + 1)
+            lo = self.bound(key, after=after)
+            # (a node's edges can be thousands of blocks: galloped over, not stepped through)
+            hi = lo if lo >= self.end or self.key_at(lo) != key else self.bound(key, above=True, after=lo)
             got = self._spans[key] = (lo, hi)
         return got
 
-    def bound(self, key: str, above: bool = False) -> int:
-        """The start of the first block whose key is ``>= key`` (``> key`` if ``above``)."""
+    def bound(self, key: str, above: bool = False, after: int | None = None) -> int:
+        """The start of the first block whose key is ``>= key`` (``> key`` if ``above``);
+        ``after``: see :meth:`span`."""
 
-        def after(k: str) -> bool:
+        def beyond(k: str) -> bool:
             return k > key or (k == key and not above)
 
         # every block starting before lo has a smaller key; the answer is a block starting
         # in [lo, top), else found
         lo, top, found = self.start, self.end, self.end
+        if after is not None and after > lo:
+            # galloping from there: the next block is often near
+            lo, d = min(after, self.end), self.step
+            while lo + d < top:
+                p = self._next(lo + d)
+                if p >= top:
+                    top = lo + d
+                    break
+                if beyond(self.key_at(p)):
+                    found, top = p, lo + d
+                    break
+                lo, d = p + 1, d * 2
         while top - lo > self.step:
             mid = (lo + top) // 2
             p = self._next(mid)
             if p >= top:  # no block starts in [mid, top)
                 top = mid
-            elif after(self.key_at(p)):
+            elif beyond(self.key_at(p)):
                 found, top = p, mid
             else:
                 lo = p + 1
         p = self._next(lo)
         while p < top:
-            if after(self.key_at(p)):
+            if beyond(self.key_at(p)):
                 return p
             p = self._next(p + 1)
         return found
@@ -528,7 +550,7 @@ def _splice(data, blocks: _SortedBlocks, replace: dict[str, bytes], drop: set[st
     out: list = []
     at = blocks.start
     for key in sorted(drop | replace.keys()):
-        lo, hi = blocks.span(key)
+        lo, hi = blocks.span(key, at)
         if removed is not None and hi > lo:
             removed.append(bytes(data[lo:hi]))
         if lo > at:
@@ -574,22 +596,58 @@ class _FileBytes:
     counts as the process's memory: ~1 GB for the bisections and scans of a 10,000-bulletin
     build's GraphML."""
 
+    PAGE = 1 << 14  # what a lookup reads at least, kept for the next lookups nearby
+    PAGES = 1024  # pages kept at most (16 MB)
+
     def __init__(self, fd: int):
         self.fd = fd
         self.size = os.fstat(fd).st_size
+        self._pages: dict[int, bytes] = {}
 
     def __len__(self) -> int:
         return self.size
+
+    def _page(self, i: int) -> bytes:
+        got = self._pages.get(i)
+        if got is None:
+            if len(self._pages) >= self.PAGES:
+                self._pages.clear()
+            got = self._pages[i] = os.pread(self.fd, self.PAGE, i * self.PAGE)
+        return got
 
     def __getitem__(self, key: slice) -> bytes:
         start, stop, step = key.indices(self.size)
         if step != 1:
             raise ValueError("only contiguous slices")
-        return os.pread(self.fd, max(0, stop - start), start) if stop > start else b""
+        if stop <= start:
+            return b""
+        i, j = start // self.PAGE, (stop - 1) // self.PAGE
+        if j - i <= 1:  # a key or a short block: from the pages
+            base = i * self.PAGE
+            window = self._page(i) if i == j else self._page(i) + self._page(j)
+            return window[start - base : stop - base]
+        return os.pread(self.fd, stop - start, start)
 
     def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
         end = self.size if end is None else min(end, self.size)
-        at, chunk = max(0, start), 1 << 12  # lookups find theirs within a block: read little first
+        start = max(0, start)
+        i, n = start // self.PAGE, len(sub)
+        for _ in range(8):  # nearby, as lookups find theirs: in the kept pages
+            base = i * self.PAGE
+            if base >= end:
+                return -1
+            page = self._page(i)
+            p = page.find(sub, max(0, start - base), end - base)
+            if p >= 0:
+                return base + p
+            if n > 1 and base + self.PAGE < end:  # one across the page's end
+                cut = max(start - base, self.PAGE - n + 1)
+                p = (page[cut:] + self._page(i + 1)[: n - 1]).find(sub, 0, end - base - cut)
+                if p >= 0:
+                    return base + cut + p
+            i += 1
+        # farther (a scan): large reads, not kept
+        at, chunk = max(start, i * self.PAGE), 1 << 16
         while at < end:
             data = os.pread(self.fd, min(chunk + len(sub) - 1, end - at), at)
             p = data.find(sub)
@@ -758,6 +816,7 @@ _PREFIX_STRS: dict[str, str] = {}  # an IRI's prefix without its dash -> the one
 
 # classes whose nodes a document can own alone, though they can also be shared
 _OWNABLE = (XS.Inspection, XS.IssueLink)
+_OWNABLE_SET = frozenset(_OWNABLE)
 
 
 def owned(g: Graph, docs: set[str] | None = None, own: _Owners | None = None, packed: bool = False) -> dict:
@@ -772,7 +831,7 @@ def owned(g: Graph, docs: set[str] | None = None, own: _Owners | None = None, pa
     out: dict[str, OwnedIRIs] = defaultdict(OwnedIRIs)
     for s, preds in own.indexed.items():
         types = own.types(s, preds)
-        if not _is_shared(types) or any(c in types for c in _OWNABLE):
+        if s not in own.shared or not _OWNABLE_SET.isdisjoint(types):
             ds = own.of(s, preds)
             if ds:
                 name = str(s)

@@ -419,6 +419,11 @@ def test_sorted_blocks_find_every_key_as_a_scan_does(step):
         hi = blocks.bound(key, above=True)
         assert blocks.span(key) == (lo, hi)
         assert (hi > lo) == (key in keys)
+        # from a hint (where a lookup in key order starts: no block before it has this key or a larger one)
+        for hint in [p for p in starts if p <= lo] + ([len(data)] if lo == len(data) else []):
+            fresh = inc._SortedBlocks(data, starts[0], len(data), b"<", key_at, step=step)
+            assert fresh.bound(key, after=hint) == lo and fresh.bound(key, True, after=hint) == hi, (key, hint)
+            assert fresh.span(key, hint) == (lo, hi)
 
 
 @pytest.mark.parametrize("change", ["append", "drop-last", "drop-first", "replace", "all-new"])
@@ -527,6 +532,14 @@ def test_file_bytes_find_as_bytes_do(tmp_path):
             for start, end in ((0, None), (4095, None), (4096 - 2, 9000), (123_456, 123_460), (299_990, None)):
                 assert fb.find(sub, start, end) == data.find(sub, start, end if end is not None else len(data)), (sub, start, end)
             assert fb.rfind(sub) == data.rfind(sub), sub
+    # a match across a page's end, near and past the pages a lookup keeps
+    page = inc._FileBytes.PAGE
+    for at in (page - 2, 3 * page - 5, 20 * page - 1):
+        data = b"x" * at + b"NEEDLE" + b"y" * 100
+        (tmp_path / "g").write_bytes(data)
+        with inc._opened(tmp_path / "g") as (fd, fb):
+            assert fb.find(b"NEEDLE") == fb.find(b"NEEDLE", at) == at and fb.find(b"NEEDLE", at + 1) == -1
+            assert fb.find(b"NEEDLE", 0, at + 5) == -1 and fb[at : at + 6] == b"NEEDLE"
 
 
 def test_graphml_edges_are_found_by_bisection():
