@@ -441,7 +441,8 @@ def _span(g: Graph, store, sp, doc, start: int, end: int, exact: str):
 #
 # The writers put their blocks in the order of their subjects' IRIs, so a rebuild need not
 # read the last build's outputs whole: each subject the reach rewrites or drops is found by a
-# bisection over a sample of the blocks, and the bytes between are copied as they are.
+# bisection over the file's bytes, read where a probe looks, and the bytes between are copied
+# as they are, file to file.
 
 
 def _pname_iri(name: str, _xr: str = str(XR)) -> str:
