@@ -991,17 +991,28 @@ def _graphml_blocks(data: bytes) -> tuple[dict[str, bytes], dict[str, bytes], di
     return keys, out[0], out[1]
 
 
-def splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str]) -> bytes:
+def splice_graphml(old: bytes, drop: set[str], g: Graph, write: set[str], holders: dict[str, str] | None = None) -> bytes:
     """``old`` GraphML without the nodes (and their edges) in ``drop``, with the nodes
     ``write`` as ``g`` makes them: the bytes :func:`pipeline.mirror.write_graphml_to` gives
     for the graph so changed. An edge from a written node to a node ``g`` does not hold is
     an edge if the old GraphML has that node (and it is not dropped). The node attributes'
-    keys are those some node still uses."""
-    return _joined(old, _splice_graphml(old, drop, g, write))
+    keys are those some node still uses. ``holders``: per attribute, a node of ``old``
+    holding it, if known (:func:`_splice_graphml`)."""
+    return _joined(old, _splice_graphml(old, drop, g, write, holders)[0])
 
 
-def _splice_graphml(old, drop: set[str], g: Graph, write: set[str]) -> list:
-    """:func:`splice_graphml` as pieces to write (:func:`_splice`; ``old`` may be a :class:`_FileBytes`)."""
+def _key_id(line: bytes) -> bytes:
+    """The id of a GraphML ``<key id="…" …>`` line."""
+    start = len(b'<key id="')
+    return line[start : line.index(b'"', start)]
+
+
+def _splice_graphml(old, drop: set[str], g: Graph, write: set[str], holders: dict[str, str] | None = None) -> tuple[list, dict[str, str]]:
+    """:func:`splice_graphml` as pieces to write (:func:`_splice`; ``old`` may be a
+    :class:`_FileBytes`), and per node attribute of the result the IRI of a node holding it.
+    An attribute the written nodes lack keeps its key if its holder in ``holders`` is kept;
+    else the old nodes are searched for another (a scan: an attribute's first holder can be
+    a gigabyte into a 10,000-bulletin build's nodes)."""
     from .mirror import _EDGE_KEY, _GRAPHML_HEAD, write_graphml
 
     n0, e0, end, old_keys = _graphml_regions(old)
@@ -1013,21 +1024,50 @@ def _splice_graphml(old, drop: set[str], g: Graph, write: set[str]) -> list:
     new_keys, new_nodes, new_edges = _graphml_blocks(write_graphml(g, only=write, known=known))
     node_pieces = _splice(old, nodes, new_nodes, drop)
     edge_pieces = _splice(old, edges, new_edges, drop)
+    holders = dict(holders or {})
+    found: dict[str, str] = {}
+    # the written nodes' attributes: a holder each (a kept old one, else the first written)
+    names = {_key_id(line): name for name, line in new_keys.items()}
+    for node, block in sorted(new_nodes.items()):
+        for kid in re.findall(rb'<data key="([^"]*)">', block):
+            name = names.get(kid)
+            if name is not None and name not in found:
+                h = holders.get(name)
+                found[name] = h if h is not None and h not in gone else node
     # an old attribute key stays if a node kept holds it
-    dropped = [nodes.span(k) for k in sorted(gone)]
+    dropped = None
     keys = dict(new_keys)
     for name, line in old_keys.items():
         if name in keys:
             continue
-        needle = b'<data key="' + line[len(b'<key id="') : line.index(b'"', len(b'<key id="'))] + b'">'
+        h = holders.get(name)
+        if h is not None and h not in gone:
+            keys[name], found[name] = line, h
+            continue
+        if dropped is None:
+            dropped = [nodes.span(k) for k in sorted(gone)]
+        needle = b'<data key="' + _key_id(line) + b'">'
         p = old.find(needle, n0, e0)
         while p >= 0 and any(lo <= p < hi for lo, hi in dropped):
             p = old.find(needle, p + 1, e0)
         if p >= 0:
-            keys[name] = line
+            keys[name], found[name] = line, nodes.key_at(_node_start(old, n0, p))
     head = [_GRAPHML_HEAD.encode("utf-8"), *(keys[k] for k in sorted(keys))]
     head.append(f'<key id="{_EDGE_KEY}" for="edge" attr.name="predicate" attr.type="string"/>\n'.encode("utf-8") + _GRAPH_OPEN)
-    return [*head, *node_pieces, *edge_pieces, b"</graph>\n</graphml>\n"]
+    return [*head, *node_pieces, *edge_pieces, b"</graph>\n</graphml>\n"], found
+
+
+def _node_start(data, n0: int, p: int) -> int:
+    """Where the node block holding position ``p`` of the nodes (from ``n0``) begins."""
+    width = 1 << 12
+    while True:
+        lo = max(n0, p - width)
+        q = bytes(data[lo:p]).rfind(_NODE)
+        if q >= 0:
+            return lo + q
+        if lo == n0:
+            raise ValueError(f"no node begins before byte {p}")
+        width *= 4
 
 
 def _outside_targets(g: Graph, write: set[str]) -> set[str]:
@@ -1109,7 +1149,7 @@ def update(before: CorpusLinks, partial: CorpusLinks, reach: Reach, drop: set[st
 
 STATE_DIR = "incremental"
 STATE_FILE = "state.pickle"
-STATE_VERSION = 2  # 2: owned files hold OwnedIRIs
+STATE_VERSION = 3  # 2: owned files hold OwnedIRIs; 3: GraphML keys' nodes
 # a rebuild that would redo more than this share of the documents builds them all instead
 MAX_SHARE = 0.3
 
@@ -1124,6 +1164,7 @@ class State:
     statuses: dict
     bad_spans: dict[str, int]  # source document -> its spans that do not round-trip
     issues: list  # the corpus passes' issues (each knows its source file and pass order)
+    graphml_keys: dict = field(default_factory=dict)  # GraphML node attribute -> the IRI of a node holding it
     version: int = STATE_VERSION
 
 
@@ -1312,7 +1353,8 @@ def keep_state(out, key: str, g: Graph, report) -> None:
     for sp, _start, _end in report.bad_spans:
         bad[str(own.spans.of_term(URIRef(sp)) or "")] += 1
     issues = [i for i in report.build_issues if i.order]
-    save_state(out, State(key, read(g, own), report.counts(), report.by_status(), dict(bad), issues), {}, every=False)
+    witness = {k: _pname_iri(v) for k, v in report.graphml_keys.items()}
+    save_state(out, State(key, read(g, own), report.counts(), report.by_status(), dict(bad), issues, witness), {}, every=False)
 
 
 def rebuild(state: State, out, states: list, good: list, options: dict, records, stage, pinned: dict | None):
@@ -1379,7 +1421,7 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
                 staged.put(st.source.text_file_name, st.source.text.encode("utf-8"))
         stage("graphml")
         with _opened(out / "xunshi.graphml") as (fd, old):
-            pieces = _splice_graphml(old, drop, pg, write)
+            pieces, holders = _splice_graphml(old, drop, pg, write, state.graphml_keys)
             staged.write("xunshi.graphml", _writer(old, pieces, fd))
             del pieces
         stage("csv")
@@ -1425,6 +1467,6 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
     stats = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
     atomic_write(out / "stats.json", stats.encode("utf-8"))
     new_owned = {d: subjects for d, subjects in new_owned.items() if d in now}
-    save_state(out, State(state.key, after, counts, statuses, bad, [i for i in report.build_issues if i.order]),
+    save_state(out, State(state.key, after, counts, statuses, bad, [i for i in report.build_issues if i.order], holders),
                new_owned, forget=r.docs - set(now), every=False)
     return report

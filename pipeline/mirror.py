@@ -219,7 +219,8 @@ def key_id(name: str) -> str:
     return "k" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
 
 
-def write_graphml_to(fh, g: Graph, index: Mapping | None = None, only: set[str] | None = None, known: set[str] | None = None) -> None:
+def write_graphml_to(fh, g: Graph, index: Mapping | None = None, only: set[str] | None = None, known: set[str] | None = None,
+                     first_use: dict[str, str] | None = None) -> None:
     """GraphML of the mirror, streamed to the binary file ``fh`` (networkx's writer took a
     third of a large build, and a large graph's GraphML is never held in memory whole);
     ``networkx.read_graphml`` reads back exactly :func:`to_networkx`'s graph. Nodes come in
@@ -228,7 +229,9 @@ def write_graphml_to(fh, g: Graph, index: Mapping | None = None, only: set[str] 
     and copied in after the keys (sorted by name; each key's id is its name,
     :func:`key_id`). XML 1.0 cannot carry control characters, which source
     texts sometimes hold (W003): they are dropped here, in this derived output only.
-    ``index``: :func:`subject_index` of ``g``; ``only``, ``known``: see :func:`_mirror_nodes`."""
+    ``index``: :func:`subject_index` of ``g``; ``only``, ``known``: see :func:`_mirror_nodes`;
+    ``first_use`` gets, per node attribute, the name of the first node that holds it (what
+    an incremental rebuild checks before it drops the attribute's key)."""
     keys: dict[str, str] = {}
     edge_tail: dict[str, str] = {}
     with tempfile.TemporaryFile() as node_fh, tempfile.TemporaryFile() as edge_fh:
@@ -238,6 +241,8 @@ def write_graphml_to(fh, g: Graph, index: Mapping | None = None, only: set[str] 
             for k in attrs:
                 if k not in keys:
                     keys[k] = key_id(k)
+                    if first_use is not None:
+                        first_use[k] = name
             data = "".join(f'\n  <data key="{keys[k]}">{_xml_text(v)}</data>' for k, v in attrs.items())
             na = _xml_attr(name)
             nodes_out.append(f'<node id="{na}">{data}\n</node>\n')

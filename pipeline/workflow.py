@@ -320,6 +320,22 @@ def process_all(paths: list[Path], ctx: dict, workers: int = 1, cache: DocCache 
     return _mark_duplicates(states)
 
 
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
+    nothing). Unpickling cached documents leaves the heap holey: at 1,000 bulletins 178 MiB
+    resident after reading them from the cache against 143 after making them, 138 once
+    trimmed; the holes were not reused, and a build of 10,000 cached files peaked ~450 MiB
+    higher than one that made them."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _mark_duplicates(states: list[DocState]) -> list[DocState]:
     """A file with the same bytes as an earlier one is reported (W002) and not built twice."""
     seen: dict[str, str] = {}
@@ -363,6 +379,7 @@ class RunReport:
     statuses: dict | None = None
     rebuilt: dict = field(default_factory=dict)  # what an incremental rebuild redid (console only)
     bad_spans: list = field(default_factory=list)  # the evidence check's spans that do not round-trip
+    graphml_keys: dict = field(default_factory=dict)  # GraphML node attribute -> the first node holding it
 
     @property
     def issues(self) -> list[Issue]:
@@ -589,6 +606,8 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
     spill = None if keep_records else RecordSpill()
     try:
         docs = process_all([p for p in paths if p.name not in ANALYST_FILES], ctx, workers, cache, progress, spill)
+        if cache.hits:
+            _trim_heap()
         by_path = {st.path: st for st in docs}
         states = [by_path.get(p) or DocState(p, ingest.display_path(p), outcome=ANALYST_FILES[p.name]) for p in paths]
         cache.prune()
@@ -671,7 +690,7 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
         if st.outcome == "ok" and st.source.needs_text_file:
             staged.put(st.source.text_file_name, st.source.text.encode("utf-8"))
     stage("graphml")
-    staged.write("xunshi.graphml", lambda fh: write_graphml_to(fh, g, index))
+    staged.write("xunshi.graphml", lambda fh: write_graphml_to(fh, g, index, first_use=report.graphml_keys))
     index = None  # let go (the writers above have run)
     stage("csv")
     staged.write("problems.csv", lambda fh: write_problems_csv(fh, g))

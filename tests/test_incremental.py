@@ -372,6 +372,13 @@ def test_an_incremental_rebuild_writes_what_a_clean_build_writes(corpus, tmp_pat
     assert report.graph is None and report.rebuilt["documents"] < N / 2
     assert report.rebuilt["changed"] == 1  # files (a changed file's old and new bytes are two documents)
     rebuilt = {name: (out / name).read_bytes() for name in OUTPUTS}
+    # the kept state names a holder of every node attribute of the GraphML, which holds it
+    with open(out / ".cache" / inc.STATE_DIR / inc.STATE_FILE, "rb") as fh:
+        state = inc._load_state(fh)
+    keys, blocks, _ = inc._graphml_blocks(rebuilt["xunshi.graphml"])
+    assert state is not None and set(state.graphml_keys) == set(keys)
+    for name, node in state.graphml_keys.items():
+        assert b'<data key="' + inc._key_id(keys[name]) + b'">' in blocks[node], name
     shutil.rmtree(out)
     clean = run_build([folder], out, html=False, shacl=False, options={"reference": ref})
     assert clean.graph is not None
