@@ -660,16 +660,18 @@ class _FileBytes:
             chunk = min(chunk * 2, 1 << 20)
         return -1
 
-    def rfind(self, sub: bytes) -> int:
-        end, chunk = self.size, 1 << 16
-        while end > 0:
-            lo = max(0, end - chunk)
-            data = os.pread(self.fd, end - lo + (len(sub) - 1 if end < self.size else 0), lo)
+    def rfind(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        end = self.size if end is None else min(end, self.size)
+        start = max(0, start)
+        hi, chunk = end, 1 << 12
+        while hi > start:
+            lo = max(start, hi - chunk)
+            data = os.pread(self.fd, min(end, hi + len(sub) - 1) - lo, lo)
             p = data.rfind(sub)
             if p >= 0:
                 return lo + p
-            end = lo
-            chunk = min(chunk * 2, 1 << 20)
+            hi = lo
+            chunk = min(chunk * 4, 1 << 20)
         return -1
 
 
@@ -1059,15 +1061,10 @@ def _splice_graphml(old, drop: set[str], g: Graph, write: set[str], holders: dic
 
 def _node_start(data, n0: int, p: int) -> int:
     """Where the node block holding position ``p`` of the nodes (from ``n0``) begins."""
-    width = 1 << 12
-    while True:
-        lo = max(n0, p - width)
-        q = bytes(data[lo:p]).rfind(_NODE)
-        if q >= 0:
-            return lo + q
-        if lo == n0:
-            raise ValueError(f"no node begins before byte {p}")
-        width *= 4
+    q = data.rfind(_NODE, n0, p + 1)
+    if q < 0:
+        raise ValueError(f"no node begins before byte {p}")
+    return q
 
 
 def _outside_targets(g: Graph, write: set[str]) -> set[str]:
@@ -1353,8 +1350,8 @@ def keep_state(out, key: str, g: Graph, report) -> None:
     for sp, _start, _end in report.bad_spans:
         bad[str(own.spans.of_term(URIRef(sp)) or "")] += 1
     issues = [i for i in report.build_issues if i.order]
-    witness = {k: _pname_iri(v) for k, v in report.graphml_keys.items()}
-    save_state(out, State(key, read(g, own), report.counts(), report.by_status(), dict(bad), issues, witness), {}, every=False)
+    holders = {k: _pname_iri(v) for k, v in report.graphml_keys.items()}
+    save_state(out, State(key, read(g, own), report.counts(), report.by_status(), dict(bad), issues, holders), {}, every=False)
 
 
 def rebuild(state: State, out, states: list, good: list, options: dict, records, stage, pinned: dict | None):

@@ -6,6 +6,7 @@ is a node it names); and each coupling rule on summaries made by hand."""
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from collections import defaultdict
 import dataclasses
@@ -539,6 +540,8 @@ def test_file_bytes_find_as_bytes_do(tmp_path):
             for start, end in ((0, None), (4095, None), (4096 - 2, 9000), (123_456, 123_460), (299_990, None)):
                 assert fb.find(sub, start, end) == data.find(sub, start, end if end is not None else len(data)), (sub, start, end)
             assert fb.rfind(sub) == data.rfind(sub), sub
+            for start, end in ((0, 5000), (4000, 200_000), (150_000, len(data) - 3)):
+                assert fb.rfind(sub, start, end) == data.rfind(sub, start, end), (sub, start, end)
     # a match across a page's end, near and past the pages a lookup keeps
     page = inc._FileBytes.PAGE
     for at in (page - 2, 3 * page - 5, 20 * page - 1):
@@ -572,3 +575,17 @@ def test_graphml_edges_are_found_by_bisection():
     assert inc._edges_start(data, n0, end) == want
     assert inc._edges_start(data, n0, want) == want  # no edges: the end
     assert inc._edges_start(data, want, end) == want  # no nodes
+
+
+def test_the_node_holding_an_attribute_is_found_from_the_attribute():
+    """A rebuild that must find another holder of an attribute finds its use, then the node
+    it is in: the last node to begin before it, on bytes and on a file read in place."""
+    path = ROOT / "graphs" / "xunshi.graphml"
+    data = path.read_bytes()
+    n0, e0, _, _ = inc._graphml_regions(data)
+    uses = [m.start() for m in re.finditer(rb'<data key="', data[:e0])][::97]
+    assert len(uses) > 20
+    with inc._opened(path) as (_fd, in_place):
+        for p in uses:
+            want = data.rindex(inc._NODE, n0, p)
+            assert inc._node_start(data, n0, p) == inc._node_start(in_place, n0, p) == want
