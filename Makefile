@@ -11,8 +11,12 @@ STAMP := $(VENV)/.installed
 run: setup
 	$(BIN)/xunshi build corpus --out graphs
 
+# Two processes (pytest-xdist): the suite is CPU-bound and the tests are independent (each
+# writes under its own tmp_path); TEST_JOBS=0 runs it in one process.
+TEST_JOBS ?= 2
+
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS)
 
 setup: $(STAMP)
 

@@ -381,7 +381,8 @@ def test_queries_shaped_for_oxigraph_give_rdflibs_rows_on_three_copies(name, thr
     _, text = load_query(name)
     cases: list[dict] = [{}]
     if name == "figures":
-        cases += [{"bulletin": str(b)} for b in sorted(graph.subjects(RDF.type, XS.Bulletin)) if str(b).endswith("-c1")]
+        # two bulletins of one copy (rdflib takes 0.6-3.5 s a bulletin here): one with figures, one without
+        cases += [{"bulletin": str(b)} for b in sorted(graph.subjects(RDF.type, XS.Bulletin)) if str(b).endswith("-c1")][:2]
     if name == "unit-problems":
         units = sorted({u for p in (XS.concernsUnit, XS.inspectedUnit) for u in graph.objects(None, p)})
         cases += [{"unit_label": "岳麓高新区"}, {"unit_label": "某国企"}, {"unit_label": "没有这个单位"}]
@@ -404,31 +405,35 @@ LOOKUP_CASES = [
 
 
 @pytest.mark.parametrize("name,param,labels", LOOKUP_CASES, ids=[c[0] for c in LOOKUP_CASES])
-def test_label_lookups_give_the_rows_of_the_filter_alone(name, param, labels, three_copies):
+def test_label_lookups_give_the_rows_of_the_filter_alone(name, param, labels, three_copies, sample_store, rdflib_graph):
     """A label parameter looked up first (the query's ``# lookup:`` line) gives the rows of the
     query's own filter, on the store and in rdflib, for labels matching one node, many, or
-    none."""
-    graph, store_dir = three_copies
+    none. Oxigraph runs on three copies of the sample (labels matching nodes in several
+    documents); rdflib, whose joins are slow on three copies (~8 s a query), on one."""
     _, text = load_query(name)
-    store = open_store(store_dir, read_only=True)
     found = []
-    try:
-        for label in labels:
-            bound = check_bindings(name, text, {param: label})
-            looked_up = lookup_bindings(store, text, bound)
-            (node, nodes), = looked_up.items()
-            _, fast = bound_query(name, {param: label}, store=store)
-            assert f"VALUES ?{node} {{" in fast or (not nodes and "FILTER (false)" in fast)
-            plain = inline_bindings(text, bound)  # the filter alone
-            # the three copies tie on the ORDER BY keys: compare the rows as multisets
-            expected = sorted(comparable(run_query(graph, name, {param: label}), text), key=repr)
-            assert sorted(comparable(to_result(run_ox(store, plain)), text), key=repr) == expected, label
-            assert sorted(comparable(to_result(run_ox(store, fast)), text), key=repr) == expected, label
-            assert sorted(comparable(graph.query(fast), text), key=repr) == expected, label  # same on rdflib
-            found.append((len(nodes), len(expected)))
-    finally:
-        del store
-    assert any(n > 1 and rows for n, rows in found) and found[-1] == (0, 0)  # not vacuous
+    for store_dir, graph in ((three_copies[1], None), (sample_store, rdflib_graph)):
+        store = open_store(store_dir, read_only=True)
+        try:
+            for label in labels:
+                bound = check_bindings(name, text, {param: label})
+                looked_up = lookup_bindings(store, text, bound)
+                (node, nodes), = looked_up.items()
+                _, fast = bound_query(name, {param: label}, store=store)
+                assert f"VALUES ?{node} {{" in fast or (not nodes and "FILTER (false)" in fast)
+                plain = inline_bindings(text, bound)  # the filter alone
+                # the copies tie on the ORDER BY keys: compare the rows as multisets
+                expected = sorted(comparable(to_result(run_ox(store, plain)), text), key=repr)
+                assert sorted(comparable(to_result(run_ox(store, fast)), text), key=repr) == expected, label
+                if graph is not None:  # the same in rdflib, with and without the lookup
+                    assert sorted(comparable(run_query(graph, name, {param: label}), text), key=repr) == expected, label
+                    assert sorted(comparable(graph.query(fast), text), key=repr) == expected, label
+                found.append((graph is None, len(nodes), len(expected)))
+        finally:
+            del store
+    for copies in (True, False):  # not vacuous, on either
+        rows = [(n, r) for c, n, r in found if c is copies]
+        assert any(n > 1 and r for n, r in rows) and rows[-1] == (0, 0), (copies, rows)
 
 
 def test_a_lookup_finding_too_many_nodes_is_not_used(three_copies, monkeypatch):
