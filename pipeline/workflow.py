@@ -13,13 +13,15 @@ import contextlib
 import gc
 import hashlib
 import json
+import os
 import pickle
+import struct
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from rdflib import Graph
 
@@ -36,6 +38,23 @@ from .segment import segment
 from .vocab import STATUS_KEYS, XS
 
 
+class CachedPlace(NamedTuple):
+    """Where a document's packed records lie in its cache entry (:class:`DocCache`): the
+    graph stage reads them from there, as from a :class:`RecordSpill`."""
+
+    path: str
+    at: int
+    size: int
+
+    def read(self) -> bytes:
+        with open(self.path, "rb") as fh:
+            fh.seek(self.at)
+            data = fh.read(self.size)
+        if len(data) != self.size:  # the entry was cut or replaced during the build
+            raise OSError(f"cache entry {self.path} changed during the build")
+        return data
+
+
 @dataclass
 class DocState:
     """One input file on its way through the per-document stages."""
@@ -50,7 +69,8 @@ class DocState:
     sizes: tuple[int, int] | None = None  # (bulletins, problems) once the records are packed
     link_input: tuple[Extraction, ...] = ()  # what the link stage reads of packed records
     packed: bytes | None = None  # the records, pickled, on their way to the spill (see pack)
-    spilled: tuple[int, int] | None = None  # where the records wait in the build's RecordSpill
+    # where the records wait: in the build's RecordSpill, or in the document's cache entry
+    spilled: tuple[int, int] | CachedPlace | None = None
 
     @property
     def failed(self) -> bool:
@@ -81,6 +101,8 @@ class DocState:
     def unpack(self) -> None:
         """The records back as objects (a packed state from the cache, for a build that keeps
         its records); the segmented bulletins are the extractions' own."""
+        if self.packed is None and isinstance(self.spilled, CachedPlace):
+            self.packed, self.spilled = self.spilled.read(), None
         if self.packed is None:
             return
         self.extractions = list(pickle.loads(self.packed))
@@ -116,7 +138,9 @@ class RecordSpill:
         self._end += len(blob)
         return at, len(blob)
 
-    def get(self, place: tuple[int, int]) -> tuple[Extraction, ...]:
+    def get(self, place: tuple[int, int] | CachedPlace) -> tuple[Extraction, ...]:
+        if isinstance(place, CachedPlace):  # records left in their cache entry
+            return pickle.loads(place.read())
         at, size = place
         self._fh.seek(at)
         return pickle.loads(self._fh.read(size))
@@ -225,7 +249,17 @@ def code_version() -> str:
 
 
 class DocCache:
-    """Per-document results keyed by (path as given, file bytes, code version)."""
+    """Per-document results keyed by (path as given, file bytes, code version).
+
+    An entry is the document's state without its records, pickled (the head: its text,
+    issues and what the link stage reads), then the records as packed
+    (:meth:`DocState.pack`), which are not read with the head: a build points the graph
+    stage at them (:class:`CachedPlace`) instead of copying them into its spill, and an
+    incremental rebuild reads only the rebuilt documents' (the records are ~2/3 of an
+    entry's bytes)."""
+
+    MAGIC = b"XSC2"
+    _HEAD = struct.Struct("<4sQQ")  # magic, the head's length, the records'
 
     def __init__(self, folder: Path | None):
         self.folder = folder
@@ -246,27 +280,49 @@ class DocCache:
         return self._keys[(path, display)]
 
     def get(self, key: str | None) -> DocState | None:
+        """The cached state, its records (if packed) left in the entry (:attr:`DocState.spilled`)."""
         if key is None:
             return None
         f = self.folder / f"{key}.pickle"
-        if not f.is_file():
-            self.misses += 1
-            return None
         try:
-            st = pickle.loads(f.read_bytes())
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
+            with open(f, "rb") as fh:
+                magic, n, m = self._HEAD.unpack(fh.read(self._HEAD.size))
+                if magic != self.MAGIC:
+                    raise ValueError("not a cache entry")
+                head = fh.read(n)
+                if len(head) != n or os.fstat(fh.fileno()).st_size != self._HEAD.size + n + m:
+                    raise EOFError  # cut short (or grown): made again
+            st = pickle.loads(head)
+        except (OSError, struct.error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
             self.misses += 1
             return None
+        if m:
+            st.spilled = CachedPlace(str(f), self._HEAD.size + n, m)
         self.hits += 1
         self.used.add(key)
         return st
 
-    def put(self, key: str | None, st: DocState) -> None:
+    def put(self, key: str | None, st: DocState) -> CachedPlace | None:
+        """Cache ``st``; where its packed records now lie, if it has them."""
         if key is None:
-            return
+            return None
         self.used.add(key)
-        # pickled straight into the file, without a bytes copy of each document's records
-        atomic_write(self.folder / f"{key}.pickle", lambda fh: pickle.dump(st, fh, protocol=pickle.HIGHEST_PROTOCOL))
+        packed, st.packed = st.packed, None
+        try:
+            # the head pickled straight into the file, then the records' bytes (no joined copy)
+            head = pickle.dumps(st, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            st.packed = packed
+        f = self.folder / f"{key}.pickle"
+
+        def write(fh) -> None:
+            fh.write(self._HEAD.pack(self.MAGIC, len(head), len(packed or b"")))
+            fh.write(head)
+            if packed:
+                fh.write(packed)
+
+        atomic_write(f, write)
+        return CachedPlace(str(f), self._HEAD.size + len(head), len(packed)) if packed else None
 
     def prune(self) -> None:
         """Drop entries no input used this time (deleted or changed files)."""
@@ -308,18 +364,25 @@ def process_all(paths: list[Path], ctx: dict, workers: int = 1, cache: DocCache 
         with mp.get_context("fork").Pool(workers) as pool:
             for i, st in zip(todo, pool.imap(_work, [(paths[i], ctx) for i in todo], chunksize=1)):
                 states[i] = st
-                cache.put(keys[i], st)
+                _cached(cache, keys[i], st)
                 keep(st)
                 if progress:
                     progress(st)
     else:
         for i in todo:
             states[i] = process(paths[i], ctx)
-            cache.put(keys[i], states[i])
+            _cached(cache, keys[i], states[i])
             keep(states[i])
             if progress:
                 progress(states[i])
     return _mark_duplicates(states)
+
+
+def _cached(cache: DocCache, key: str | None, st: DocState) -> None:
+    """Put ``st`` in the cache; its packed records are then read from there (not spilled twice)."""
+    place = cache.put(key, st)
+    if place is not None:
+        st.spilled, st.packed = place, None
 
 
 def _trim_heap() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -288,6 +289,34 @@ def test_records_are_spilled_to_disk_unless_kept(tmp_path):
     assert b.n_problems == sum(len(e.bulletin.problems) for e in b.extractions) > 50
     assert lean.as_dict()["files"] == kept.as_dict()["files"]
     assert (tmp_path / "a" / "xunshi.ttl").read_bytes() == (tmp_path / "b" / "xunshi.ttl").read_bytes()
+
+
+def test_cache_entries_keep_the_records_apart(tmp_path):
+    """A cache entry is the state's head, then its packed records: reading it leaves the
+    records where they are (the graph stage reads them from the entry), a build with the
+    cache spills nothing of its own, and an entry cut short or not an entry is a miss."""
+    from pipeline.workflow import CachedPlace, DocCache, RecordSpill, process_all
+
+    src = ROOT / "corpus" / "xiangjiang-2023-12-22.txt"
+    for run in range(2):  # cold, then warm: the records are read from the entry both times
+        cache = DocCache(tmp_path / "cache")
+        with RecordSpill() as spill:
+            (st,) = process_all([src], {}, cache=cache, spill=spill)
+            assert (cache.hits, cache.misses) == (run, 1 - run)
+            assert isinstance(st.spilled, CachedPlace) and st.packed is None and spill.nbytes == 0
+            records = spill.get(st.spilled)
+        assert [e.bulletin.title for e in records] and len(records) == st.sizes[0] > 1
+    (entry,) = (tmp_path / "cache").glob("*.pickle")
+    assert entry.stat().st_size == st.spilled.at + st.spilled.size
+    with RecordSpill() as spill:  # no cache: the records go to the spill
+        (plain,) = process_all([src], {}, spill=spill)
+        assert spill.get(plain.spilled) == records and spill.nbytes == plain.spilled[1] > 0
+    data = entry.read_bytes()
+    key = entry.stem
+    for bad in (data[:-1], data + b"x", data[: st.spilled.at // 2], b"not a cache entry", pickle.dumps(st)):
+        entry.write_bytes(bad)
+        cache = DocCache(tmp_path / "cache")
+        assert cache.get(key) is None and cache.misses == 1, bad[:20]
 
 
 def test_graphml_escaping_fast_paths_match_the_full_translation():
