@@ -1365,6 +1365,7 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
     from .build import iri
     from .errors import Issue
     from .fsio import Staged, atomic_write
+    from .link import link
     from .validate import check_evidence
     from .workflow import RunReport
 
@@ -1383,8 +1384,6 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
         stage("partial")
         issues: list = []
         if linked is None:
-            from .link import link
-
             linked = link([s.link_result() for s in good])
         pg = partial_graph(good, r.docs, before, options, stage, records, issues, linked)
         stage("reach")

@@ -355,7 +355,9 @@ def process_all(paths: list[Path], ctx: dict, workers: int = 1, cache: DocCache 
         if st is None:
             todo.append(i)
             continue
-        keep(st)  # with a spill, its records leave memory now (10,000 entries held at once: ~600 MB)
+        # kept (records left in the entry, or unpacked) before the next is read: reading every
+        # entry first held all their records at once (~600 MB at 10,000 bulletins)
+        keep(st)
         if progress:
             progress(st)
     if workers > 1 and len(todo) > 1:
