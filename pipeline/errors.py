@@ -86,6 +86,11 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "参考统计文件无效: {detail} (bad reference statistics file)",
         "用 xunshi build --save-reference 重新生成 / write it again with xunshi build --save-reference",
     ),
+    "E017": (
+        Severity.ERROR,
+        "缓存条目在构建过程中被改动或删除: {detail} (a cache entry changed during the build)",
+        "重新运行构建;不要让两个构建同时写同一输出目录 / run the build again, and not two builds into one output folder at once",
+    ),
     "W001": (
         Severity.WARNING,
         "含 {count} 个无法解码的字节,已替换为 U+FFFD (undecodable bytes replaced)",

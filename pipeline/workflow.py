@@ -47,11 +47,16 @@ class CachedPlace(NamedTuple):
     size: int
 
     def read(self) -> bytes:
-        with open(self.path, "rb") as fh:
-            fh.seek(self.at)
-            data = fh.read(self.size)
-        if len(data) != self.size:  # the entry was cut or replaced during the build
-            raise OSError(f"cache entry {self.path} changed during the build")
+        """The records' bytes; E017 when the entry is gone or cut short since it was read
+        (another build into the same folder, a clean-up)."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.at)
+                data = fh.read(self.size)
+        except OSError as exc:
+            raise XunshiError("E017", self.path, detail=exc.strerror or str(exc)) from exc
+        if len(data) != self.size:
+            raise XunshiError("E017", self.path, detail=f"{len(data):,} / {self.size:,} 字节 (bytes)")
         return data
 
 

@@ -13,6 +13,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
+from pipeline.errors import XunshiError
 from pipeline.vocab import XR_URI, XS
 from pipeline.workflow import run_build
 
@@ -313,6 +314,12 @@ def test_cache_entries_keep_the_records_apart(tmp_path):
         assert spill.get(plain.spilled) == records and spill.nbytes == plain.spilled[1] > 0
     data = entry.read_bytes()
     key = entry.stem
+    for gone in (data[: st.spilled.at + 10], None):  # cut short, then deleted, after it was read
+        entry.write_bytes(gone) if gone is not None else entry.unlink()
+        with pytest.raises(XunshiError) as info:
+            RecordSpill().get(st.spilled)
+        assert info.value.issue.code == "E017" and info.value.issue.source == str(entry)
+    entry.write_bytes(data)
     for bad in (data[:-1], data + b"x", data[: st.spilled.at // 2], b"not a cache entry", pickle.dumps(st)):
         entry.write_bytes(bad)
         cache = DocCache(tmp_path / "cache")
