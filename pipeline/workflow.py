@@ -392,23 +392,6 @@ def _cached(cache: DocCache, key: str | None, st: DocState) -> None:
         st.spilled, st.packed = place, None
 
 
-def _trim_heap() -> None:
-    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
-    nothing), after reading cached documents. Until the twentieth session every cached entry
-    was read before any was spilled: at 1,000 bulletins 178 MiB resident against 143 after
-    making the documents, 138 once trimmed, and a build of 10,000 cached files peaked ~450 MiB
-    higher than one that made them. Entries are now spilled as they are read (138 MiB before
-    trimming, 137 after); the trim stays, as it costs little."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
 def _mark_duplicates(states: list[DocState]) -> list[DocState]:
     """A file with the same bytes as an earlier one is reported (W002) and not built twice."""
     seen: dict[str, str] = {}
@@ -679,8 +662,6 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
     spill = None if keep_records else RecordSpill()
     try:
         docs = process_all([p for p in paths if p.name not in ANALYST_FILES], ctx, workers, cache, progress, spill)
-        if cache.hits:
-            _trim_heap()
         by_path = {st.path: st for st in docs}
         states = [by_path.get(p) or DocState(p, ingest.display_path(p), outcome=ANALYST_FILES[p.name]) for p in paths]
         cache.prune()
