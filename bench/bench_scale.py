@@ -17,13 +17,15 @@ then, in this order and on the same files:
   compared byte for byte with a clean build of the same files. With ``--pinned`` every one
   of these builds is pinned to a reference (``pipeline/reference.py``) fitted on the corpus
   by one more build first: an arrival then changes a handful of subjects, the ground of a
-  rebuild that does not redo the whole graph.
+  rebuild that does not redo the whole graph. With ``--validate`` the incremental builds
+  validate the graph too (``--no-html`` only: the default build but for the HTML view), and
+  the SHACL report is compared with the clean build's as well.
 
 Several ``--n`` give the growth ratio (build time of the largest ÷ the smallest, beside the
 ratio of their text sizes). Machines here are shared and noisy: compare the ratios printed by
 one run, not seconds across runs. Nothing here is asserted in tests.
 
-usage: python bench/bench_scale.py [--n 1000 [--n 10000]] [--workers 2] [--full] [--incremental [--pinned]]
+usage: python bench/bench_scale.py [--n 1000 [--n 10000]] [--workers 2] [--full] [--incremental [--pinned] [--validate]]
                                    [--corpora DIR] [--keep]
 """
 
@@ -159,6 +161,10 @@ def run_one(n: int, args, root: Path, work: Path) -> dict:
             child(base + lean + ["--no-cache", "--save-reference", str(ref)], work)
             shutil.rmtree(out, ignore_errors=True)
             lean = lean + ["--reference", str(ref)]
+        names = ["xunshi.ttl", "xunshi.graphml", "problems.csv"]
+        if args.validate:
+            lean = [a for a in lean if a != "--no-shacl"]
+            names.append("shacl-report.ttl")
         res["cold_cached"] = child(base + lean, work)  # a cold build that fills the cache
         res["unchanged"] = child(base + lean, work)  # nothing changed: not rebuilt
         added = corpus / spare.name
@@ -175,7 +181,7 @@ def run_one(n: int, args, root: Path, work: Path) -> dict:
         clean = work / f"clean-{n}"
         child(["build", str(corpus), "--out", str(clean), "-q", "--no-cache", *lean], work)
         # every output, the run report but for its paths (the two builds write to different folders)
-        same = [(out / name).read_bytes() == (clean / name).read_bytes() for name in ("xunshi.ttl", "xunshi.graphml", "problems.csv")]
+        same = [(out / name).read_bytes() == (clean / name).read_bytes() for name in names]
         stats = [{k: v for k, v in json.loads((d / "stats.json").read_text(encoding="utf-8")).items() if k != "outputs"} for d in (out, clean)]
         res["identical"] = all(same) and stats[0] == stats[1]
         # restore the cached corpus for the next run
@@ -206,12 +212,15 @@ def report(runs: list[dict], args) -> None:
         if "add_one" in r:
             full = r["cold_cached"][0]
             pinned = " (pinned to a reference fitted on the corpus)" if args.pinned else ""
+            pinned += ", validating (--no-html)" if args.validate else ""
             print(f"incremental{pinned} (÷ the cold build with cache, {full:.1f} s):")
             for key, label in (("unchanged", "nothing changed (up to date)"), ("add_one", "add one bulletin"),
                                ("change_one", "change one"), ("delete_one", "delete one")):
                 t, mem, _ = r[key]
                 print(f"  {label:<44}{t:>9.1f}{'':>8}{t / full:>9.2f}{mem:>9,.0f}")
-            print(f"  outputs (Turtle, GraphML, problems table, run report) identical to a clean build: {'yes' if r['identical'] else 'NO'}")
+            shacl = ", SHACL report" if args.validate else ""
+            print(f"  outputs (Turtle, GraphML, problems table{shacl}, run report) identical to a clean build: "
+                  f"{'yes' if r['identical'] else 'NO'}")
     if len(runs) > 1:
         a, b = runs[0], runs[-1]
         print()
@@ -229,12 +238,15 @@ def main() -> int:
     ap.add_argument("--full", action="store_true", help="also time the default build (SHACL and HTML)")
     ap.add_argument("--incremental", action="store_true", help="time rebuilds after adding, changing and deleting one file")
     ap.add_argument("--pinned", action="store_true", help="with --incremental: every build pinned to a reference fitted first")
+    ap.add_argument("--validate", action="store_true", help="with --incremental: the builds validate (SHACL) too")
     ap.add_argument("--corpora", type=Path, default=Path(tempfile.gettempdir()) / "xunshi-bench-corpora",
                     help="where generated corpora are kept between runs")
     ap.add_argument("--keep", action="store_true", help="keep the build outputs (printed at the end)")
     args = ap.parse_args()
     if args.pinned and not args.incremental:
         ap.error("--pinned goes with --incremental")
+    if args.validate and not args.incremental:
+        ap.error("--validate goes with --incremental")
     sizes = sorted(set(args.n or [1000]))
     work = Path(tempfile.mkdtemp(prefix="xunshi-scale-"))
     try:

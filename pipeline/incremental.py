@@ -31,9 +31,11 @@ behind it are listed in ``docs/incremental-inventory.md``). Four steps:
    those subjects' blocks in the last build's outputs, found by bisection (the writers put
    their blocks in IRI order), the bytes between copied as they are.
 
-4. **Rebuild.** A lean build pinned to a reference keeps a :class:`State` (the summary,
-   counts, pass issues, what each document owns); :func:`rebuild` runs the steps above
-   from it, works out the run report and keeps the updated state (:func:`update`).
+4. **Rebuild.** A build without the HTML view, pinned to a reference, keeps a
+   :class:`State` (the summary, counts, pass issues, what each document owns, the SHACL
+   results); :func:`rebuild` runs the steps above from it, validates the subjects it
+   rewrites (:func:`revalidate`), works out the run report and keeps the updated state
+   (:func:`update`).
 
 Each step is checked against clean builds in ``tests/test_incremental.py``: the reach covers
 every subject and problems-table row a change alters, the partial graph makes the reached
@@ -51,7 +53,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, RDF, RDFS, SH, SKOS
 
 from .link import unit_key
 from .memstore import SpanDocs, objects, raw_objects, split_index
@@ -1141,15 +1143,15 @@ def update(before: CorpusLinks, partial: CorpusLinks, reach: Reach, drop: set[st
 
 # --- the rebuild -------------------------------------------------------------------------------
 #
-# A lean build pinned to a reference (no decisions file, no byte-identical copies) keeps what
-# the next one needs beside its outputs, in OUT/.cache/incremental: the graph's summary, its
-# counts, the passes' issues, and what each document owns (one file each, read only for the
-# documents a change reaches). The next build with the same code, options and reference then
+# A build without the HTML view pinned to a reference (no decisions file, no byte-identical
+# copies) keeps what the next one needs beside its outputs, in OUT/.cache/incremental: the
+# graph's summary, its counts, the passes' issues, its SHACL results when it validated, and
+# what each document owns (one file each, read only for the documents a change reaches). The next build with the same code, options and reference then
 # rebuilds the documents a change reaches and splices them into the outputs.
 
 STATE_DIR = "incremental"
 STATE_FILE = "state.pickle"
-STATE_VERSION = 3  # 2: owned files hold OwnedIRIs; 3: GraphML keys' nodes
+STATE_VERSION = 4  # 2: owned files hold OwnedIRIs; 3: GraphML keys' nodes; 4: SHACL results
 # a rebuild that would redo more than this share of the documents builds them all instead
 MAX_SHARE = 0.3
 
@@ -1165,6 +1167,8 @@ class State:
     bad_spans: dict[str, int]  # source document -> its spans that do not round-trip
     issues: list  # the corpus passes' issues (each knows its source file and pass order)
     graphml_keys: dict = field(default_factory=dict)  # GraphML node attribute -> the IRI of a node holding it
+    # the SHACL results (pipeline.shacl.portable), in the report's order; None: the build did not validate
+    shacl: list | None = None
     version: int = STATE_VERSION
 
 
@@ -1354,13 +1358,17 @@ def keep_state(out, key: str, g: Graph, report) -> None:
         bad[str(own.spans.of_term(URIRef(sp)) or "")] += 1
     issues = [i for i in report.build_issues if i.order]
     holders = {k: _pname_iri(v) for k, v in report.graphml_keys.items()}
-    save_state(out, State(key, read(g, own), report.counts(), report.by_status(), dict(bad), issues, holders), {}, every=False)
+    shacl = None if report.shacl_results is None else list(report.shacl_results)
+    save_state(out, State(key, read(g, own), report.counts(), report.by_status(), dict(bad), issues, holders, shacl), {},
+               every=False)
 
 
-def rebuild(state: State, out, states: list, good: list, options: dict, records, stage, pinned: dict | None):
+def rebuild(state: State, out, states: list, good: list, options: dict, records, stage, pinned: dict | None,
+            shacl: bool = False):
     """The run report of an incremental rebuild into ``out`` (its outputs written, its state
     kept), or None when a full build is due: nothing the state knows changed, or the change
-    reaches too much. ``states``: every input's state; ``good``: those built, in order."""
+    reaches too much. ``states``: every input's state; ``good``: those built, in order;
+    ``shacl``: validate (the state then holds the last build's results)."""
     from . import reference
     from .build import iri
     from .errors import Issue
@@ -1376,6 +1384,17 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
     changed |= {d for d in set(before.docs) & set(now) if before.sources.get(d) != now[d].source.path}
     if not changed:
         return None
+    shapes = None
+    if shacl:
+        from . import shacl as engine
+        from . import validate
+
+        if state.shacl is None:
+            return None
+        try:
+            shapes = engine.Shapes(validate.shapes_graph())
+        except engine.Unsupported:
+            return None
     r = reach(changed, before, before)
     linked = None  # the link stage over every document, made once (2.9 s at 10,000 bulletins)
     for _ in range(4):  # until the change reaches no further than the graph it made says
@@ -1452,6 +1471,16 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
         if n_bad:
             report.build_issues.append(Issue("W032", "", {"count": n_bad}))
         names = ["xunshi.ttl", "xunshi.graphml", "problems.csv"]
+        results = None
+        if shapes is not None:
+            stage("shacl")
+            results = revalidate(state.shacl, pg, write, drop, out / "xunshi.ttl", shapes)
+            staged.put("shacl-report.ttl", shacl_report(results, shapes))
+            violations = sum(r.severity == SH.Violation for r in results)
+            report.shacl = {"conforms": not violations, "violations": violations, "report": "shacl-report.ttl"}
+            if violations:
+                report.build_issues.append(Issue("W030", "", {"count": violations}))
+            names.append("shacl-report.ttl")
         report.outputs = {name: str(out / name) for name in names}
         report.outputs["stats.json"] = str(out / "stats.json")
         texts_written = [st.source.text_file_name for st in states if st.outcome == "ok" and st.source.needs_text_file]
@@ -1471,6 +1500,52 @@ def rebuild(state: State, out, states: list, good: list, options: dict, records,
     stats = json.dumps(report.as_dict(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
     atomic_write(out / "stats.json", stats.encode("utf-8"))
     new_owned = {d: subjects for d, subjects in new_owned.items() if d in now}
-    save_state(out, State(state.key, after, counts, statuses, bad, [i for i in report.build_issues if i.order], holders),
-               new_owned, forget=r.docs - set(now), every=False)
+    save_state(out, State(state.key, after, counts, statuses, bad, [i for i in report.build_issues if i.order], holders,
+                          results), new_owned, forget=r.docs - set(now), every=False)
     return report
+
+
+def revalidate(kept: list, g: Graph, write: set[str], drop: set[str], turtle, shapes) -> list:
+    """The SHACL results (:func:`pipeline.shacl.portable`, in the report's order) of the graph
+    a rebuild writes: the last build's ``kept`` but those of the subjects it drops or
+    rewrites (``drop``, ``write``), and those partial graph ``g`` gives the subjects it
+    writes. A subject's results depend on its own triples, as ``g`` has them, and on the
+    classes of the nodes it points to (``sh:class``): of those ``g`` holds nothing of, the
+    classes are read from the last build's Turtle ``turtle`` (their blocks found by
+    bisection) unless they are dropped. ``shapes``: :class:`pipeline.shacl.Shapes`."""
+    from . import shacl as engine
+    from .vocab import ontology_graph
+
+    ont = Graph()  # the ontology (a copy: it is shared), and the classes of the nodes outside g beside it
+    for t in ontology_graph():
+        ont.add(t)
+    outside = sorted(_outside_targets(g, write) - drop)
+    if outside:
+        with _opened(Path(turtle)) as (_fd, old):
+            n = len(old)
+            first = old.find(b"\n\n")
+            head = bytes(old[: max(first, 0)]) + b"\n\n"
+            blocks = _SortedBlocks(old, min(first + 2, n), n, b"\n\n", _turtle_key(old), skip=2)
+            at = None
+            for key in outside:
+                lo, hi = blocks.span(key, at)
+                at = hi
+                if hi > lo:
+                    block = Graph().parse(data=head + bytes(old[lo:hi]), format="turtle")
+                    for s, o in block.subject_objects(RDF.type):
+                        ont.add((s, RDF.type, o))
+    fresh = [r for r in engine.validate(g, shapes, ont) if str(r.focus) in write]
+    gone = write | drop
+    merged = [r for r in kept if str(r.focus) not in gone] + engine.portable(fresh, shapes)
+    return sorted(merged, key=engine.Result.key)
+
+
+def shacl_report(results: list, shapes) -> bytes:
+    """The bytes of ``shacl-report.ttl`` for :func:`pipeline.shacl.portable` ``results``,
+    as a full build writes them."""
+    from . import shacl as engine
+    from .vocab import bind_prefixes
+
+    _conforms, report = engine.report_graph(engine.attach(results, shapes), shapes)
+    bind_prefixes(report)
+    return report.serialize(format="turtle", encoding="utf-8")

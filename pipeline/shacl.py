@@ -860,6 +860,30 @@ def report_graph(results: Iterable[Result], shapes: Shapes) -> tuple[bool, Graph
     return conforms, g
 
 
+def portable(results: Iterable[Result], shapes: Shapes) -> list[Result]:
+    """``results`` with each blank-node shape named as the report names it (a digest of what
+    it holds): results kept from one run for another (each parse of the shapes gives their
+    blank nodes new names). :func:`attach` turns them back."""
+    import dataclasses
+
+    scratch: Graph = Graph()
+    copied: dict = {}
+    return [dataclasses.replace(r, shape=_copy_shape(shapes.graph, r.shape, scratch, copied)) for r in results]
+
+
+def attach(results: Iterable[Result], shapes: Shapes) -> list[Result]:
+    """:func:`portable` results with their shapes as nodes of ``shapes`` again (for
+    :func:`report_graph`); a shape ``shapes`` does not hold stays as it is."""
+    import dataclasses
+
+    scratch: Graph = Graph()
+    copied: dict = {}
+    nodes = {}
+    for node in sorted({s for s in shapes.graph.subjects() if isinstance(s, BNode)}, key=str):
+        nodes.setdefault(_copy_shape(shapes.graph, node, scratch, copied), node)
+    return [r if not isinstance(r.shape, BNode) else dataclasses.replace(r, shape=nodes.get(r.shape, r.shape)) for r in results]
+
+
 def _copy_shape(sg: Graph, node, into: Graph, copied: dict):
     """``node`` of the shapes graph into the report: an IRI as itself, a blank node (a
     property shape, a list) with its triples, named by a digest of what it holds."""

@@ -17,6 +17,9 @@ class ShaclResult:
     report: Graph
     text: str
     engine: str = "native"  # "native" (pipeline.shacl) or "pyshacl"
+    # the native engine's results in their order, shapes named as the report names them
+    # (pipeline.shacl.portable: an incremental rebuild keeps them); None from pyshacl
+    results: tuple | None = None
 
 
 def shapes_graph() -> Graph:
@@ -48,7 +51,8 @@ def validate_graph(data: Graph, shapes: Graph | None = None, *, engine: str = "a
             conforms, report = shacl.report_graph(results, compiled)
             bind_prefixes(report)
             violations = sum(r.severity == SH.Violation for r in results)
-            return ShaclResult(conforms, violations, report, shacl.describe(results, conforms, text_limit), "native")
+            return ShaclResult(conforms, violations, report, shacl.describe(results, conforms, text_limit), "native",
+                               tuple(shacl.portable(results, compiled)))
     return _pyshacl(data, sg)
 
 

@@ -435,6 +435,7 @@ class RunReport:
     statuses: dict | None = None
     rebuilt: dict = field(default_factory=dict)  # what an incremental rebuild redid (console only)
     bad_spans: list = field(default_factory=list)  # the evidence check's spans that do not round-trip
+    shacl_results: tuple | None = None  # the validation's results, when the build's own engine ran it (kept for a rebuild)
     graphml_keys: dict = field(default_factory=dict)  # GraphML node attribute -> the first node holding it
 
     @property
@@ -542,7 +543,7 @@ def run_build(
     ``turtle``, ``graphml``, ``csv``, ``evidence``, ``shacl``, ``html``): the corpus stages
     are most of a large build's time.
 
-    A lean build (no HTML, no SHACL) pinned to a reference, with the cache on and no
+    A build without the HTML view pinned to a reference, with the cache on and no
     decisions file, keeps what the next such build needs to rebuild only the documents a
     change reaches and splice them into its outputs (:mod:`pipeline.incremental`); the next
     one does so (unless ``incremental`` is false) when the code, options and reference are
@@ -656,9 +657,9 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
             return RunReport([], up_to_date=stored, outputs=dict(stored.get("outputs", {})))
     # an incremental rebuild's conditions (see run_build), but for the inputs' (below)
     inc_key = None
-    if (fingerprint is not None and not html and not shacl and pinned is not None
+    if (fingerprint is not None and not html and pinned is not None
             and not any(options.get(k) for k in ("decisions", "save_reference", "refit", "passes"))):
-        inc_key = build_fingerprint([], cache, options, {"incremental": inc.STATE_VERSION, "max_bytes": max_bytes})
+        inc_key = build_fingerprint([], cache, options, {"incremental": inc.STATE_VERSION, "max_bytes": max_bytes, "shacl": shacl})
     spill = None if keep_records else RecordSpill()
     try:
         docs = process_all([p for p in paths if p.name not in ANALYST_FILES], ctx, workers, cache, progress, spill)
@@ -671,7 +672,7 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
         kept = inc.load_state(out, inc_key) if incremental and inc_key is not None and _outputs_as_written(out) else None
         if kept is not None:
             records = (lambda st: spill.get(st.spilled) if st.spilled is not None else tuple(st.extractions)) if spill else None
-            report = inc.rebuild(kept, out, states, good, options, records, stage, pinned)
+            report = inc.rebuild(kept, out, states, good, options, records, stage, pinned, shacl=shacl)
             if report is not None:
                 report.cache = {"hits": cache.hits, "misses": cache.misses}
                 _record_build(out, fingerprint, report)
@@ -694,6 +695,8 @@ def _run_build(inputs, out_dir, *, html, shacl, view_budget, max_bytes, progress
     # what an incremental rebuild would splice into must be what the state describes
     inc.forget_state(out)
     write_outputs(report, out, html=html, shacl=shacl, stage=stage, view_budget=view_budget)
+    if shacl and report.shacl_results is None:
+        inc_key = None  # validated by pyshacl (shapes the build's engine does not evaluate): no results to keep
     if inc_key is not None:
         stage("incremental state")
         inc.keep_state(out, inc_key, graph, report)
@@ -761,6 +764,7 @@ def _write_outputs(report: RunReport, staged: Staged, *, html: bool, shacl: bool
         stage("shacl")
         res = validate_graph(g)
         report.shacl = {"conforms": res.conforms, "violations": res.violations, "report": "shacl-report.ttl"}
+        report.shacl_results = res.results
         if not res.conforms:
             report.build_issues.append(Issue("W030", "", {"count": res.violations}))
         staged.put("shacl-report.ttl", res.report.serialize(format="turtle", encoding="utf-8"))

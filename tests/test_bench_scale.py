@@ -40,12 +40,13 @@ def test_a_failing_build_is_reported(tmp_path, capsys):
 
 
 def test_incremental_rebuilds_pinned_to_a_reference_match_a_clean_build(tmp_path, capsys):
-    """--incremental --pinned on a few generated bulletins: every rebuild (add, change, delete
-    one file) pinned to the reference fitted first, the last identical to a clean build."""
+    """--incremental --pinned --validate on a few generated bulletins: every rebuild (add,
+    change, delete one file) pinned to the reference fitted first and validating, the last
+    identical to a clean build, its SHACL report too."""
     from argparse import Namespace
 
     bench = _bench()
-    args = Namespace(workers=1, full=False, incremental=True, pinned=True)
+    args = Namespace(workers=1, full=False, incremental=True, pinned=True, validate=True)
     (tmp_path / "work").mkdir()
     res = bench.run_one(6, args, tmp_path / "corpora", tmp_path / "work")
     assert res["identical"] is True
@@ -53,4 +54,7 @@ def test_incremental_rebuilds_pinned_to_a_reference_match_a_clean_build(tmp_path
     assert (tmp_path / "work" / "reference-6.npz").is_file()
     assert res["unchanged"][0] < res["cold_cached"][0]  # up to date: nothing rebuilt
     bench.report([res], args)
-    assert "incremental (pinned to a reference fitted on the corpus)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "incremental (pinned to a reference fitted on the corpus), validating (--no-html)" in printed
+    assert "problems table, SHACL report, run report) identical to a clean build: yes" in printed
+    assert (tmp_path / "work" / "out-6" / "shacl-report.ttl").is_file()

@@ -387,6 +387,114 @@ def test_an_incremental_rebuild_writes_what_a_clean_build_writes(corpus, tmp_pat
         assert rebuilt[name] == (out / name).read_bytes(), name
 
 
+# shapes the generated bulletins break in every document and on corpus-level nodes: long
+# problem statements (violations), long span texts (warnings, the span table's rows), units
+# with alternative labels (a respelled issuer moves a label)
+STRICT_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xs: <https://w3id.org/xunshi/ontology#> .
+@prefix oa: <http://www.w3.org/ns/oa#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+xs:StrictProblemShape a sh:NodeShape ; sh:targetClass xs:Problem ;
+    sh:property [ sh:path xs:text ; sh:maxLength 40 ; sh:message "问题表述过长 (test)" ] .
+xs:StrictSpanShape a sh:NodeShape ; sh:targetClass xs:Span ;
+    sh:property [ sh:path oa:exact ; sh:maxLength 30 ; sh:severity sh:Warning ] .
+xs:StrictUnitShape a sh:NodeShape ; sh:targetClass xs:Unit ;
+    sh:property [ sh:path skos:altLabel ; sh:maxCount 0 ] .
+"""
+
+
+@pytest.mark.parametrize("what", ["add", "delete", "rename"])
+def test_a_validating_rebuild_writes_the_clean_build_s_shacl_report(corpus, tmp_path, monkeypatch, what):
+    """A build that validates (the default but for the HTML view) is rebuilt incrementally
+    too: the SHACL results of the subjects it rewrites are worked out on the partial graph,
+    the rest kept, and the report, the run report and every output are the clean build's
+    bytes. The shapes here give results in every document (else every report would be the
+    same "conforms" line); the ontology's own shapes check, through ``sh:class``, the
+    classes of nodes the partial graph does not hold."""
+    from pipeline import validate
+
+    own = validate.shapes_graph
+
+    def strict():
+        g = own()
+        g.parse(data=STRICT_SHAPES, format="turtle")
+        return g
+
+    monkeypatch.setattr(validate, "shapes_graph", strict)
+    tmp, base, live, spare, ref, before = corpus
+    folder, out = tmp_path / "corpus", tmp_path / "out"
+    shutil.copytree(base, folder)
+    first = run_build([folder], out, html=False, shacl=True, options={"reference": ref})
+    assert first.graph is not None and not first.shacl["conforms"] and first.shacl["violations"] > N
+    seen: list = []
+    revalidate = inc.revalidate
+
+    def spy(kept, g, write, drop, turtle, shapes):
+        seen.append(inc._outside_targets(g, write) - drop)
+        return revalidate(kept, g, write, drop, turtle, shapes)
+
+    monkeypatch.setattr(inc, "revalidate", spy)
+    _change(what, folder, base, spare)
+    report = run_build([folder], out, html=False, shacl=True, options={"reference": ref})
+    assert report.graph is None and report.rebuilt["documents"] < N / 2
+    assert seen and seen[0], "the rebuilt subjects point to nodes outside the partial graph"
+    rebuilt = {name: (out / name).read_bytes() for name in (*OUTPUTS, "shacl-report.ttl")}
+    shutil.rmtree(out)
+    clean = run_build([folder], out, html=False, shacl=True, options={"reference": ref}, use_cache=False)
+    assert clean.graph is not None
+    assert clean.shacl["violations"] != first.shacl["violations"] or what == "rename"
+    for name in rebuilt:
+        assert rebuilt[name] == (out / name).read_bytes(), name
+
+
+def test_revalidation_reads_the_classes_of_nodes_outside_the_partial_graph(tmp_path):
+    """A rewritten subject's ``sh:class`` checks see the classes of the nodes it points to
+    that the partial graph lacks, read from the last build's Turtle, unless the rebuild
+    drops those nodes. (Generated corpora close their reach over every such node; the
+    sample's problem, alone in a graph, points to a dozen.)"""
+    from rdflib import Graph
+    from pipeline import shacl
+    from pipeline.validate import shapes_graph
+
+    ttl = ROOT / "graphs" / "xunshi.ttl"
+    full = Graph().parse(ttl, format="turtle")
+    problem = sorted(s for s in full.subjects(RDF.type, XS.Problem) if (s, XS.raisedIn, None) in full)[0]
+    g = Graph()
+    for t in full.triples((problem, None, None)):
+        g.add(t)
+    shapes = shacl.Shapes(shapes_graph())
+    write = {str(problem)}
+    outside = inc._outside_targets(g, write)
+    inspection = str(full.value(problem, XS.raisedIn))
+    assert inspection in outside and len(outside) > 5
+    assert inc.revalidate([], g, write, set(), ttl, shapes) == []
+    gone = inc.revalidate([], g, write, {inspection}, ttl, shapes)
+    assert [(str(r.focus), r.path, str(r.component).rsplit("#")[-1]) for r in gone] == [
+        (str(problem), XS.raisedIn, "ClassConstraintComponent")]
+    # results of other subjects are kept, of the rewritten one replaced, in the report's order
+    kept = shacl.portable(gone, shapes)
+    other = [dataclasses.replace(kept[0], focus=URIRef(str(problem) + "0")), dataclasses.replace(kept[0], focus=URIRef("urn:a"))]
+    assert inc.revalidate(other + kept, g, write, set(), ttl, shapes) == sorted(other, key=shacl.Result.key)
+
+
+def test_a_rebuild_validates_only_when_the_state_has_results(corpus, tmp_path):
+    """A lean build's state is not used by a validating build (nor the other way round):
+    the first of each does everything."""
+    tmp, base, live, spare, ref, before = corpus
+    folder, out = tmp_path / "corpus", tmp_path / "out"
+    shutil.copytree(base, folder)
+    assert run_build([folder], out, html=False, shacl=False, options={"reference": ref}).graph is not None
+    _change("add", folder, base, spare)
+    validated = run_build([folder], out, html=False, shacl=True, options={"reference": ref})
+    assert validated.graph is not None and validated.shacl["conforms"]
+    _change("delete", folder, base, spare)
+    again = run_build([folder], out, html=False, shacl=True, options={"reference": ref})
+    assert again.graph is None and again.shacl["conforms"] and (out / "shacl-report.ttl").is_file()
+    lean = run_build([folder], out, html=False, shacl=False, options={"reference": ref})
+    assert lean.graph is not None and not lean.shacl
+
+
 def test_block_counts_read_the_counts_a_graph_gives():
     """The counts a rebuild works out from the Turtle blocks it takes out and puts in are
     those of the graph the blocks hold (the sample: every class, status and triple)."""
