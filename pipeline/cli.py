@@ -120,6 +120,9 @@ def cmd_build(args) -> int:
     print(f"警告 {d['warnings']} 条, 错误 {d['errors']} 条 (see stats.json)")
     if report.reference.get("used"):
         print(f"参考统计已固定 (pinned to reference statistics) {report.reference['used']}; 重新拟合请加 --refit (to refit)")
+        if not (args.no_html or args.no_cache or args.quiet):  # the view is what keeps this build from being incremental
+            print("提示 (hint): 加 --no-html 时, 下次构建只重建变动涉及的文件 (增量重建); 视图可随后用 xunshi view 生成 "
+                  "(without the HTML view a pinned build is rebuilt incrementally; write the view with xunshi view)")
     if report.reference.get("saved"):
         print(f"参考统计 (reference statistics): {args.save_reference} — {report.reference['saved']}")
     if report.cache:

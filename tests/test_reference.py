@@ -138,7 +138,13 @@ def test_cli_saves_and_uses_a_reference(tmp_path):
     res = run("-o", str(tmp_path / "b"), "--reference", str(ref))
     assert res.returncode == 0, res.stderr
     assert f"参考统计已固定 (pinned to reference statistics) {reference.load(ref).digest}" in res.stdout
+    assert "--no-html" not in res.stdout  # no hint: this build is incremental already
     assert (tmp_path / "a" / "xunshi.ttl").read_bytes() == (tmp_path / "b" / "xunshi.ttl").read_bytes()
+    # with the HTML view, which keeps a pinned build from being rebuilt incrementally, a hint
+    res = subprocess.run([sys.executable, "-m", "pipeline", "build", str(SAMPLE), "--no-shacl", "-o", str(tmp_path / "v"),
+                          "--reference", str(ref)], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "提示 (hint): 加 --no-html 时, 下次构建只重建变动涉及的文件 (增量重建)" in res.stdout
     (tmp_path / "junk.npz").write_bytes(b"junk")
     res = run("-o", str(tmp_path / "c"), "--reference", str(tmp_path / "junk.npz"))
     assert res.returncode != 0 and "E016" in res.stderr and "参考统计文件无效" in res.stderr
