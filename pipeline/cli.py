@@ -135,6 +135,14 @@ def cmd_build(args) -> int:
     print("输出 (outputs):")
     for name, path in d["outputs"].items():
         print(f"  {path}")
+    if report.up_to_date is None:
+        # outputs an earlier build wrote into the folder and this one did not: no longer the graph's
+        out = Path(args.out)
+        for name, skipped, how in (("xunshi.html", args.no_html, f"xunshi view --graph {out}"),
+                                   ("shacl-report.ttl", args.no_shacl, f"xunshi validate --graph {out} --report {out / 'shacl-report.ttl'}")):
+            if skipped and (out / name).exists():
+                print(f"注意 (note): {out / name} 是此前构建留下的, 未随本次构建更新; 需要时运行 {how} "
+                      f"(left by an earlier build, not updated by this one)")
     if args.strict and d["errors"]:
         return 1
     return 0
@@ -191,6 +199,10 @@ def cmd_validate(args) -> int:
 
     graph = load_graph(args.graph)
     res = validate_graph(graph)
+    if args.report:
+        from .fsio import atomic_write
+
+        atomic_write(Path(args.report), res.report.serialize(format="turtle", encoding="utf-8"))
     if res.conforms:
         print("SHACL: 通过 (conforms)")
         return 0
@@ -346,6 +358,7 @@ def parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="SHACL 校验 (validate a built graph)")
     val.add_argument("--graph", default="graphs")
+    val.add_argument("--report", help="also write the validation report (Turtle) to this file, as a build writes shacl-report.ttl")
     val.set_defaults(func=cmd_validate)
     return ap
 

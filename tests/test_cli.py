@@ -35,6 +35,31 @@ def test_build_view_validate(tmp_path, capsys):
         os.chdir(old)
 
 
+def test_outputs_an_earlier_build_left_are_pointed_out(tmp_path, capsys):
+    """A build without the view (or validation) into a folder where an earlier build wrote
+    one says that the page (or report) there is not this build's, and how to renew it; the
+    report `validate --report` writes is the one a build writes."""
+    out = tmp_path / "out"
+    sample = str(ROOT / "corpus" / "xiangjiang-2023-12-22.txt")
+    assert main(["build", sample, "--out", str(out), "-q"]) == 0
+    assert "注意 (note)" not in capsys.readouterr().out
+    report = (out / "shacl-report.ttl").read_bytes()
+    (tmp_path / "more").mkdir()
+    shutil.copy(sample, tmp_path / "more")
+    (tmp_path / "more" / "copy.txt").write_text((ROOT / "corpus" / "xiangjiang-2023-12-22.txt").read_text(encoding="utf-8")
+                                                .replace("2023年", "2024年"), encoding="utf-8")
+    assert main(["build", str(tmp_path / "more"), "--out", str(out), "--no-html", "--no-shacl", "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert f"注意 (note): {out / 'xunshi.html'} 是此前构建留下的, 未随本次构建更新; 需要时运行 xunshi view --graph {out}" in printed
+    assert f"注意 (note): {out / 'shacl-report.ttl'} 是此前构建留下的" in printed
+    assert f"xunshi validate --graph {out} --report {out / 'shacl-report.ttl'}" in printed
+    assert main(["validate", "--graph", str(out), "--report", str(tmp_path / "r.ttl")]) == 0
+    assert (tmp_path / "r.ttl").read_bytes() == report  # the graph conforms: the same report bytes
+    # nothing rebuilt (up to date): nothing to say
+    assert main(["build", str(tmp_path / "more"), "--out", str(out), "--no-html", "--no-shacl", "-q"]) == 0
+    assert "注意 (note)" not in capsys.readouterr().out
+
+
 def test_missing_input_is_a_clear_error(tmp_path, capsys):
     assert main(["build", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
