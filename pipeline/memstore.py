@@ -1149,8 +1149,18 @@ class SpanDocs:
     def __init__(self, g: Graph) -> None:
         self.g = g
         store = g.store
+        self.named = None  # spans whose IRIs are not the build's (not held as numbers) -> documents
         if isinstance(store, CompactMemory):
             self.table, self.spo, self.docs = store.spans, store._spo, None
+            # a graph read from a file holds its spans in the index; the build's are numbers
+            # there too, anyone else's (a graph made by hand) are IRIs
+            named = {}
+            for sp in _each(store._pos[_TYPE].get(_SPAN, ())):
+                if type(sp) is not int and span_key(sp) is None:
+                    slot = store._spo.get(sp, {}).get(XS.inDocument)
+                    if slot is not None:
+                        named[sp] = next(iter(objects(slot)))
+            self.named = named or None
         else:
             self.table = self.spo = None
             self.docs = dict(g.subject_objects(XS.inDocument))
@@ -1164,7 +1174,7 @@ class SpanDocs:
         if self.docs is not None:
             return self.docs.get(m)
         if type(m) is not int or m < 0:
-            return None
+            return None if self.named is None else self.named.get(m)
         r = self.table.find_key(m)
         if r is not None:
             return self.table.docs[self.table.doc[r]]
@@ -1176,7 +1186,9 @@ class SpanDocs:
         if self.docs is not None:
             return self.docs.get(t)
         k = span_key(t)
-        return None if k is None else self.of_member(k)
+        if k is None:
+            return None if self.named is None else self.named.get(t)
+        return self.of_member(k)
 
     def facts(self, m) -> tuple | None:
         """(IRI, document, start, end, text) of index slot member ``m`` if it is a span."""

@@ -102,6 +102,19 @@ def test_console_build_ends_fast_but_writes_and_reports_everything(tmp_path):
     assert (tmp_path / "o" / "xunshi.ttl").read_bytes().rstrip().endswith(b".")
 
 
+def test_console_query_ends_fast_but_prints_every_row(tmp_path):
+    """The console script ends a query (which read a whole graph) with os._exit too: every
+    row is printed first, and the exit code is the verb's."""
+    cmd = [sys.executable, "-m", "pipeline", "query", "unfinished", "--graph", str(ROOT / "graphs"), "-f", "csv"]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    from pipeline.query import load_graph, run_query
+
+    assert len(r.stdout.strip().splitlines()) == 1 + len(run_query(load_graph(ROOT / "graphs", with_ontology=True), "unfinished"))
+    bad = subprocess.run([*cmd[:4], "SELECT ?x WHERE {", "--graph", str(ROOT / "graphs")], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "xunshi:" in bad.stderr
+
+
 def test_an_unchanged_build_is_not_redone(tmp_path, capsys):
     """Re-running a build whose inputs, code, options and outputs are unchanged rebuilds
     nothing (same summary, outputs untouched); any change, a touched output or --force

@@ -10,7 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
 
 from pipeline.errors import UsageError
 from pipeline.query import (
@@ -28,6 +29,7 @@ from pipeline.query import (
 from pipeline.vocab import XR, XS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini-graph.ttl"
+ROOT = Path(__file__).resolve().parent.parent
 EXPECTED_QUERIES = {
     "bulletins",
     "cited-works",
@@ -438,6 +440,50 @@ def test_load_graph_errors(tmp_path):
     bad.write_text("@prefix xs: <https://w3id.org/xunshi/ontology#> .\nxs:a xs:b", encoding="utf-8")
     with pytest.raises(UsageError, match="cannot parse RDF file"):
         load_graph(bad)
+
+
+MIXED_TURTLE = """@prefix xs: <https://w3id.org/xunshi/ontology#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+xs:a xs:text "整改\\n完成"@zh , "plain" , "typed"^^xsd:string , "en"@en-GB ;
+    xs:count 12 , "007"^^xsd:integer ; xs:share 0.5 ; xs:big 1.5e3 ; xs:flag true ;
+    xs:date "2023-12-22"^^xsd:date ; xs:odd "x"^^<urn:x-test:dt> ;
+    xs:node [ xs:text "in a blank node" ] , _:b1 .
+_:b1 xs:text "named blank" .
+"""
+
+
+def test_load_graph_reads_what_rdflib_reads(tmp_path):
+    """Triple files are read by Oxigraph's parser into the build's store: the same triples
+    as rdflib's parser gives (blank nodes aside; ``xsd:string`` literals simple, as the build
+    makes them), the sample's build and a file with every kind of literal."""
+    (tmp_path / "mixed.ttl").write_text(MIXED_TURTLE, encoding="utf-8")
+    Graph().parse(data=MIXED_TURTLE, format="turtle").serialize(tmp_path / "mixed.nt", format="nt", encoding="utf-8")
+    for f in (ROOT / "graphs" / "xunshi.ttl", tmp_path / "mixed.ttl", tmp_path / "mixed.nt"):
+        ours = load_graph(f)
+        theirs = Graph().parse(f)
+        assert type(ours.store).__name__ == "CompactMemory" and len(ours) == len(theirs), f
+
+        def ground(g):
+            out = set()
+            for s, p, o in g:
+                if isinstance(o, Literal) and o.datatype == XSD.string:
+                    o = Literal(str(o))
+                out.add((s if isinstance(s, URIRef) else "_", p, o if not isinstance(o, BNode) else "_"))
+            return out
+
+        assert ground(ours) == ground(theirs), f
+        # the same Python values (numbers, dates) as rdflib's
+        # (language tags compare lower-cased: Oxigraph's parser lower-cases them, rdflib keeps them as written)
+        values = {(str(o), (o.language or "").lower(), o.datatype): o.toPython() for o in theirs.objects() if isinstance(o, Literal)}
+        for o in ours.objects():
+            if isinstance(o, Literal):
+                want = values.get((str(o), o.language or "", o.datatype), values.get((str(o), "", XSD.string)))
+                assert o.toPython() == want, o
+    mixed = load_graph(tmp_path / "mixed.ttl")
+    assert mixed.value(URIRef("https://w3id.org/xunshi/ontology#a"), URIRef("https://w3id.org/xunshi/ontology#count"),
+                       any=True) in (Literal(12), Literal("007", datatype=XSD.integer))
+    assert {o.toPython() for o in mixed.objects(None, URIRef("https://w3id.org/xunshi/ontology#date"))} == {
+        __import__("datetime").date(2023, 12, 22)}
 
 
 def test_load_graph_with_quads_gives_a_union_dataset(tmp_path):
