@@ -744,6 +744,17 @@ def splice_turtle(old: bytes, drop: set[str], g: Graph, write: set[str]) -> byte
     return _joined(old, _splice_turtle(old, drop, g, write)[0])
 
 
+def _turtle_sorted_blocks(old) -> tuple[int, _SortedBlocks]:
+    """(where the prefixes end, the subject blocks) of Turtle :func:`pipeline.build.write_turtle`
+    wrote (``old`` may be read in place): blocks are separated by a blank line, the last one
+    ends the file with a single line break."""
+    n = len(old)
+    first = old.find(b"\n\n")
+    if first < 0:  # prefixes alone
+        first = n - 1
+    return first, _SortedBlocks(old, min(first + 2, n), n, b"\n\n", _turtle_key(old), skip=2)
+
+
 def _splice_turtle(old, drop: set[str], g: Graph, write: set[str]) -> tuple[list, list[bytes], list[bytes]]:
     """:func:`splice_turtle` as pieces to write (:func:`_splice`; ``old`` may be a memory
     map), and the blocks it took out and put in."""
@@ -751,13 +762,9 @@ def _splice_turtle(old, drop: set[str], g: Graph, write: set[str]) -> tuple[list
 
     new_head, new = turtle_blocks(serialize_turtle(g, only=write))
     n = len(old)
-    first = old.find(b"\n\n")
-    if first < 0:  # prefixes alone
-        first = n - 1
+    first, blocks = _turtle_sorted_blocks(old)
     if bytes(old[:first]) != new_head:
         raise ValueError("the Turtle to splice into has other prefixes")
-    # blocks are separated by a blank line; the last one ends the file with a single line break
-    blocks = _SortedBlocks(old, min(first + 2, n), n, b"\n\n", _turtle_key(old), skip=2)
     removed: list[bytes] = []
     spliced = _splice(old, blocks, {k: b + b"\n\n" for k, b in new}, drop, removed)
     pieces: list = [new_head + b"\n\n"]
@@ -1146,8 +1153,9 @@ def update(before: CorpusLinks, partial: CorpusLinks, reach: Reach, drop: set[st
 # A build without the HTML view pinned to a reference (no decisions file, no byte-identical
 # copies) keeps what the next one needs beside its outputs, in OUT/.cache/incremental: the
 # graph's summary, its counts, the passes' issues, its SHACL results when it validated, and
-# what each document owns (one file each, read only for the documents a change reaches). The next build with the same code, options and reference then
-# rebuilds the documents a change reaches and splices them into the outputs.
+# what each document owns (one file each, read only for the documents a change reaches).
+# The next build with the same code, options and reference then rebuilds the documents a
+# change reaches and splices them into the outputs.
 
 STATE_DIR = "incremental"
 STATE_FILE = "state.pickle"
@@ -1522,10 +1530,8 @@ def revalidate(kept: list, g: Graph, write: set[str], drop: set[str], turtle, sh
     outside = sorted(_outside_targets(g, write) - drop)
     if outside:
         with _opened(Path(turtle)) as (_fd, old):
-            n = len(old)
-            first = old.find(b"\n\n")
-            head = bytes(old[: max(first, 0)]) + b"\n\n"
-            blocks = _SortedBlocks(old, min(first + 2, n), n, b"\n\n", _turtle_key(old), skip=2)
+            first, blocks = _turtle_sorted_blocks(old)
+            head = bytes(old[:first]) + b"\n\n"
             at = None
             for key in outside:
                 lo, hi = blocks.span(key, at)

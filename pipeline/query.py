@@ -422,8 +422,8 @@ def load_graph(graph_dir_or_file: str | Path, *, with_ontology: bool = False) ->
         files = files + [ontology_dir() / "xunshi.ttl", ontology_dir() / "themes.ttl"]
     if not quads:
         # triples: read by Oxigraph's parser into the build's own store (a 1,000-bulletin
-        # build's 2.7M triples in ~35 s and ~0.8 GB, where rdflib's parser into its Memory
-        # store took ~170 s and ~3.5 GB)
+        # build's 2.7M triples in ~16 s and ~0.45 GiB, where rdflib's parser into its Memory
+        # store took ~140 s and ~3.5 GiB)
         graph = BuildGraph()
         for file in files:
             _read_triples(graph, file)
@@ -450,25 +450,25 @@ def _read_triples(graph: Graph, file: Path) -> None:
     IRI and typed literal becomes one rdflib term."""
     import pyoxigraph as ox
 
+    from .store import OX_FORMATS, from_ox
     from .vocab import text_literal
 
-    fmt = ox.RdfFormat.TURTLE if file.suffix == ".ttl" else ox.RdfFormat.N_TRIPLES
     add = graph.store.add
     nodes: dict = {}  # IRIs and blank nodes (subjects, predicates, objects repeat) -> rdflib terms
     typed: dict = {}  # (lexical form, datatype IRI) -> literal (offsets, dates, numbers repeat)
-    named, literal, xsd_string = ox.NamedNode, ox.Literal, "http://www.w3.org/2001/XMLSchema#string"
+    literal, xsd_string = ox.Literal, "http://www.w3.org/2001/XMLSchema#string"
 
     def node(t):
         got = nodes.get(t)
         if got is None:
-            got = URIRef(t.value) if type(t) is named else BNode(t.value)
+            got = from_ox(t)
             if len(nodes) < 2_000_000:
                 nodes[t] = got
         return got
 
     try:
         with open(file, "rb") as fh:
-            for tr in ox.parse(fh, format=fmt):
+            for tr in ox.parse(fh, format=OX_FORMATS[file.suffix]):
                 o = tr.object
                 if type(o) is literal:
                     lang = o.language
@@ -482,7 +482,7 @@ def _read_triples(graph: Graph, file: Path) -> None:
                             key = (o.value, dt)
                             got = typed.get(key)
                             if got is None:
-                                got = Literal(o.value, datatype=URIRef(dt))
+                                got = from_ox(o)
                                 if len(typed) < 500_000:
                                     typed[key] = got
                             o = got

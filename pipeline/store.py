@@ -882,10 +882,13 @@ def view_subgraph(store_dir: str | Path, budget: int | None, match: str | None) 
     return g, chosen, (len(sources), int(total.value))
 
 
+OX_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".trig": ox.RdfFormat.TRIG, ".nq": ox.RdfFormat.N_QUADS}
+
+
 def load_files_into(store: ox.Store, paths: Iterable[str | Path], *, graph: ox.NamedNode | None = None) -> int:
     """Parse RDF files (by suffix: .ttl .nt .trig .nq) into ``store``; triples go to ``graph``
     (default: the default graph), quads keep their graphs. Returns the number of files."""
-    formats = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".trig": ox.RdfFormat.TRIG, ".nq": ox.RdfFormat.N_QUADS}
+    formats = OX_FORMATS
     n = 0
     for path in paths:
         p = Path(path)
