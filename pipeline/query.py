@@ -397,26 +397,39 @@ def _pad(text: str, width: int) -> str:
 # ---------------------------------------------------------------- loading graphs
 
 
+# what a build writes beside the graph that is about it, not of it: a folder's reading leaves it
+# out (a query counting triples would count the report's); named alone, it is read
+NOT_THE_GRAPH = ("shacl-report.ttl",)
+
+
+def graph_files(graph_dir_or_file: str | Path) -> list[Path]:
+    """The RDF files a graph folder or file stands for: every ``.ttl``/``.nt``/``.trig``/``.nq``
+    under a folder but a build's SHACL report (:data:`NOT_THE_GRAPH`), or the one file. What
+    ``query``, ``view``, ``validate``, ``serve`` and ``push`` read."""
+    path = Path(graph_dir_or_file)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix in RDF_FORMATS and p.is_file()
+                       and not (p.parent == path and p.name in NOT_THE_GRAPH))
+        if not files:
+            raise UsageError(f"目录 {path} 中没有 RDF 文件,请先构建图谱 (no .ttl/.nt/.trig/.nq files; run the build first)")
+        return files
+    if path.is_file():
+        if path.suffix not in RDF_FORMATS:
+            raise UsageError(f"不支持的图谱文件类型 {path.suffix} (unsupported graph file); 支持 (supported): {', '.join(RDF_FORMATS)}")
+        return [path]
+    raise UsageError(f"图谱路径不存在: {path} (graph path not found)")
+
+
 def load_graph(graph_dir_or_file: str | Path, *, with_ontology: bool = False) -> Graph:
-    """Parse every ``.ttl``/``.nt``/``.trig``/``.nq`` under a directory, or one such file.
+    """Parse every ``.ttl``/``.nt``/``.trig``/``.nq`` under a directory (:func:`graph_files`),
+    or one such file.
 
     Triple files alone give one :class:`~rdflib.Graph`; if any quad file (``.trig``/``.nq``)
     is among them, a :class:`~rdflib.Dataset` whose default graph is the union of all graphs,
     so plain queries see everything and ``GRAPH`` still works. ``with_ontology`` adds
     ``xunshi.ttl`` and ``themes.ttl`` so queries can show status and theme labels.
     """
-    path = Path(graph_dir_or_file)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix in RDF_FORMATS and p.is_file())
-        if not files:
-            raise UsageError(f"目录 {path} 中没有 RDF 文件,请先构建图谱 (no .ttl/.nt/.trig/.nq files; run the build first)")
-    elif path.is_file():
-        if path.suffix not in RDF_FORMATS:
-            raise UsageError(f"不支持的图谱文件类型 {path.suffix} (unsupported graph file); 支持 (supported): {', '.join(RDF_FORMATS)}")
-        files = [path]
-    else:
-        raise UsageError(f"图谱路径不存在: {path} (graph path not found)")
-
+    files = graph_files(graph_dir_or_file)
     quads = any(f.suffix in (".trig", ".nq") for f in files)
     if with_ontology:
         files = files + [ontology_dir() / "xunshi.ttl", ontology_dir() / "themes.ttl"]

@@ -908,18 +908,10 @@ def load_files_into(store: ox.Store, paths: Iterable[str | Path], *, graph: ox.N
 
 
 def graph_files(graph_dir_or_file: str | Path) -> list[Path]:
-    """The RDF files :func:`pipeline.query.load_graph` would read from a folder or file."""
-    from pipeline.query import RDF_FORMATS
+    """The RDF files :func:`pipeline.query.load_graph` reads from a folder or file."""
+    from pipeline.query import graph_files as files
 
-    path = Path(graph_dir_or_file)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix in RDF_FORMATS and p.is_file())
-        if not files:
-            raise UsageError(f"目录 {path} 中没有 RDF 文件,请先构建图谱 (no .ttl/.nt/.trig/.nq files; run the build first)")
-        return files
-    if path.is_file():
-        return [path]
-    raise UsageError(f"图谱路径不存在: {path} (graph path not found)")
+    return files(graph_dir_or_file)
 
 
 def memory_store(graph_dir_or_file: str | Path, *, with_ontology: bool = True) -> ox.Store:

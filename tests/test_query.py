@@ -431,6 +431,23 @@ def test_load_graph_from_a_directory(tmp_path):
     assert [r["count"] for r in rows(g, "problems-by-status")] == [1, 1, 1, 1, 1]
 
 
+def test_a_folder_is_read_without_its_shacl_report(tmp_path):
+    """A build folder's graph is its Turtle: the SHACL report beside it is about the graph,
+    not of it (a query counting triples would count it), unless named alone; serve and push
+    read the same files."""
+    from pipeline.store import graph_files
+
+    (tmp_path / "g").mkdir()
+    shutil.copy(FIXTURE, tmp_path / "g" / "xunshi.ttl")
+    shutil.copy(ROOT / "graphs" / "shacl-report.ttl", tmp_path / "g" / "shacl-report.ttl")
+    assert graph_files(tmp_path / "g") == [tmp_path / "g" / "xunshi.ttl"]
+    assert len(load_graph(tmp_path / "g")) == len(Graph().parse(FIXTURE))
+    report = load_graph(tmp_path / "g" / "shacl-report.ttl")
+    from rdflib.namespace import RDF, SH
+
+    assert len(report) == 2 and (None, RDF.type, SH.ValidationReport) in report
+
+
 def test_load_graph_errors(tmp_path):
     with pytest.raises(UsageError, match="graph path not found"):
         load_graph(tmp_path / "missing")
