@@ -169,6 +169,22 @@ def test_partition_puts_each_triple_in_one_graph_by_its_document(two_docs):
     assert where[(THEME, SKOS.prefLabel, Literal("审计整改", lang="zh"))] == CORPUS_GRAPH
 
 
+def test_partition_reads_the_build_graphs_span_rows_as_a_plain_graph_reads_its_triples(sample_build):
+    """A build graph's spans are rows of its span table (their documents read in place); a
+    plain rdflib copy has them as triples (a dict of xs:inDocument): same partition."""
+    from pipeline.memstore import CompactMemory
+
+    _, report = sample_build
+    graph = report.graph
+    assert isinstance(graph.store, CompactMemory) and graph.store.spans.live > 1000
+    plain = Graph()
+    for t in graph:
+        plain.add(t)
+    built = {g: set(ts) for g, ts in partition(graph).items()}
+    assert built == {g: set(ts) for g, ts in partition(plain).items()}
+    assert len(built) == 2 and sum(map(len, built.values())) == len(graph)
+
+
 def test_store_round_trips_the_sample_graph(sample_build, tmp_path):
     _, report = sample_build
     graph = report.graph
@@ -275,6 +291,101 @@ def test_a_deleted_document_is_dropped_by_the_next_write(two_doc_store):
     assert set(quads_by_graph(store_dir)) == {doc_a, str(CORPUS_GRAPH), str(ONTOLOGY_GRAPH)}
     # replace_docs limits the documents considered: B, already gone, is not re-added
     assert write_store(a_graph, store_dir, replace_docs={doc_a}).removed == ()
+
+
+def test_a_store_written_in_small_chunks_is_the_same_store(sample_build, tmp_path, monkeypatch):
+    """The N-Quads go to Oxigraph in bounded chunks, loaded in a second thread: many chunks
+    give the store one load gives, and a graph's blank nodes stay one node each (Oxigraph
+    names a load's blank nodes afresh, so they are loaded per graph)."""
+    from rdflib import BNode
+
+    from pipeline.store import _Loader
+
+    _, report = sample_build
+    graph = Graph()
+    for t in report.graph:
+        graph.add(t)
+    doc = next(graph.subjects(RDF.type, XS.SourceDocument))
+    problem = next(graph.subjects(RDF.type, XS.Problem))
+    note = BNode("note1")
+    graph.add((note, RDFS.seeAlso, problem))  # inherits the problem's document
+    graph.add((note, RDFS.label, Literal("附注", lang="zh")))
+    graph.add((note, RDFS.comment, Literal("同一个空白节点", lang="zh")))
+    write_store(graph, tmp_path / "whole")
+    monkeypatch.setattr(_Loader, "CHUNK", 2_000)  # characters: hundreds of chunks
+    stats = write_store(graph, tmp_path / "chunked")
+    assert stats.triples_written == sum(read_manifest(tmp_path / "chunked")["graphs"][g]["triples"] for g in stats.written)
+    def snapshot(path):  # Oxigraph names blank nodes afresh in each store
+        return {g: {re.sub(r"_:[0-9a-f]+", "_:b", t) for t in ts} for g, ts in quads_by_graph(path).items()}
+
+    assert snapshot(tmp_path / "chunked") == snapshot(tmp_path / "whole")
+    store = open_store(tmp_path / "chunked", read_only=True)
+    try:
+        blanks = {q.subject for q in store if isinstance(q.subject, ox.BlankNode)}
+        assert len(blanks) == 1  # label and comment on one node
+        (b,) = blanks
+        assert {q.graph_name.value for q in store.quads_for_pattern(b, None, None, None)} == {str(doc)}
+    finally:
+        del store
+
+
+def test_a_failed_load_is_raised_in_the_writer():
+    from pipeline.store import _Loader
+
+    class Broken:
+        def bulk_load(self, **_kw):
+            raise OSError("disk full")
+
+    loader = _Loader(Broken())
+    loader.CHUNK = 10
+    with pytest.raises(OSError, match="disk full"):
+        for i in range(5):
+            loader.add("http://g/1", f"<http://s/{i}> <http://p> <http://o> .", (None, None))
+        loader.flush()
+    assert loader.pool is None  # the loader thread is gone either way
+
+
+def test_the_digest_is_the_same_in_any_order_and_differs_by_content():
+    import random
+
+    from pipeline.store import _digest
+
+    lines = [f'<http://s/{i}> <http://p> "值{i}" .' for i in range(50)]
+    shuffled = lines[:]
+    random.Random(1).shuffle(shuffled)
+    assert _digest(lines) == _digest(shuffled) != _digest(lines[:-1]) != _digest(lines[:-1] + [lines[0]])
+    assert _digest(lines).startswith("sum-sha256:") and len(_digest(lines)) == len("sum-sha256:") + 64
+
+
+def test_a_store_from_an_older_manifest_is_rewritten_once(sample_build, tmp_path):
+    """An entry with the old ``sha256`` digest (sorted lines) is not trusted: the graph is
+    rewritten once, with the new digest, and left alone after that."""
+    import json
+
+    _, report = sample_build
+    first = write_store(report.graph, tmp_path / "store")
+    path = tmp_path / "store" / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for entry in manifest["graphs"].values():
+        entry["sha256"] = "0" * 64
+        del entry["digest"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    before = quads_by_graph(tmp_path / "store")
+    again = write_store(report.graph, tmp_path / "store")
+    assert again.written == first.written and again.unchanged == ()
+    assert quads_by_graph(tmp_path / "store") == before
+    assert write_store(report.graph, tmp_path / "store").written == ()
+
+
+def test_cli_build_store_prints_counts_not_every_graph(tmp_path, capsys, monkeypatch):
+    from pipeline.cli import main
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", str(corpus), "--out", "g", "--no-html", "--no-shacl", "--store", "st", "-q"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("图谱存储 (store)"))
+    assert "1 个文档图" in line and "写入 (written) 3 个图" in line and "未变 (unchanged) 0" in line
+    assert "https://" not in line and "StoreStats" not in line
 
 
 # ---------------------------------------------------------------- queries
