@@ -617,6 +617,25 @@ def test_figure_rows_answer_every_pattern_like_rdflib(seed):
     _assert_answers_like(ref, lean, subjects, predicates, objects_)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_each_triple_is_every_triple_in_the_order_triples_gives(seed):
+    """The snapshot-free iteration (store writes) gives ``triples((None, None, None))``:
+    index triples, span rows, figure rows, rows made triples, in the same order."""
+    ops = _random_span_ops(seed) if seed % 2 else _random_figure_ops(seed)
+    ref, lean = _with_rows(ops)
+    got = list(lean.store.each_triple())
+    assert got == [t for t, _ in lean.store.triples((None, None, None))]
+    assert len(got) == len(lean) and set(got) == set(ref)
+
+
+def test_each_triple_of_the_sample_build(sample_build):
+    _, report = sample_build
+    store = report.graph.store
+    assert store.spans.live > 1000 and store.figures.live > 10
+    got = list(store.each_triple())
+    assert got == [t for t, _ in store.triples((None, None, None))] and len(got) == len(report.graph)
+
+
 def test_figures_as_the_builder_adds_them_are_rows_in_order():
     """A problem's figures as rows (none of their triples in the indexes) and its xs:hasFigure
     objects as numbers; the classes' order, the Turtle and the mirror as rdflib's."""
