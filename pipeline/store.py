@@ -198,7 +198,7 @@ class Router:
         typ = RDF.type
         home_of = self.home_of
         for s, p, o in each_triple(graph):
-            if p != typ and s not in home and not self.is_span(s) and not is_figure_row(s):
+            if p != typ and s not in home and doc_of(s) is None and not is_figure_row(s):
                 ho = home_of(o)
                 if ho is not None:
                     hs = inherited.get(s)
@@ -226,11 +226,6 @@ class Router:
             h = None if d is None else self.ones.get(d) or frozenset((d,))
         self._last_figure = (t, h)
         return h
-
-    def is_span(self, t) -> bool:
-        if t in self.span_doc:
-            return True
-        return self.table is not None and type(t) is URIRef and _startswith(t, SPAN_BASE) and self.table.find(t) is not None
 
     def doc_of(self, t):
         """The document of span ``t``; None if ``t`` is not a span."""
