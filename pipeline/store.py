@@ -79,6 +79,7 @@ MANIFEST = "manifest.json"
 CORPUS_GRAPH = XR["graph-corpus"]
 ONTOLOGY_GRAPH = XR["graph-ontology"]
 ONTOLOGY_FILES = ("xunshi.ttl", "themes.ttl")
+_CORPUS, _ONTOLOGY = str(CORPUS_GRAPH), str(ONTOLOGY_GRAPH)  # as the manifest keys them
 
 _XSD_STRING = str(XSD.string)
 _startswith = str.startswith
@@ -566,8 +567,6 @@ def write_store(
         time.perf_counter() - t0,
     )
 
-
-_CORPUS, _ONTOLOGY = str(CORPUS_GRAPH), str(ONTOLOGY_GRAPH)
 
 
 class _Loader:
