@@ -477,10 +477,23 @@ def three_copies(sample_build, tmp_path_factory):
     return big, path
 
 
-def _order_key(name: str, row: tuple):
-    """The ORDER BY keys of unit-recurrence (recurring, unfinished, label): the copies tie on
-    them, and SPARQL leaves the order within a tie to the engine."""
-    return (row[1], row[2], row[0]) if name == "unit-recurrence" else row
+# Left out: evidence (ordered by node and offsets) and recurring, which takes rdflib ~50 s on
+# three copies (each problem of a theme meets every other). recurring's ORDER BY reaches
+# ?source ?bpos ?pos, which tell problems apart unless two documents share a source, as these
+# copies do; it now ends on ?problem as well.
+@pytest.mark.parametrize("name", sorted(set(named_queries()) - {"evidence", "recurring"}))
+def test_named_queries_order_rows_totally_on_several_documents(name, three_copies):
+    """Documents share positions, ordinals, round and unit labels, so an ORDER BY on those alone
+    leaves ties, and SPARQL leaves the order within a tie to the engine (policy-reused's rows
+    came out in another order from Oxigraph than from rdflib at 10,000 bulletins). Each named
+    query orders its rows totally (most end on a node), so both engines give the same rows in
+    the same order."""
+    graph, store = three_copies
+    _, text = load_query(name)
+    expected = comparable(run_query(graph, name), text)
+    got = comparable(query_store(store, name), text)
+    assert sorted(got, key=repr) == sorted(expected, key=repr)
+    assert got == expected
 
 
 @pytest.mark.parametrize("name", ["figures", "unit-problems", "unit-recurrence"])
@@ -502,8 +515,7 @@ def test_queries_shaped_for_oxigraph_give_rdflibs_rows_on_three_copies(name, thr
     for bindings in cases:
         expected = comparable(run_query(graph, name, bindings), text)
         got = comparable(query_store(store, name, bindings), text)
-        assert [_order_key(name, r) for r in got] == [_order_key(name, r) for r in expected], bindings
-        assert sorted(got, key=repr) == sorted(expected, key=repr), bindings
+        assert got == expected, bindings
         found.append(len(expected))
     assert found[0] and (len(found) == 1 or any(found[1:]))  # the cases are not vacuous
 
