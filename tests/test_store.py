@@ -477,11 +477,8 @@ def three_copies(sample_build, tmp_path_factory):
     return big, path
 
 
-# Left out: evidence (ordered by node and offsets) and recurring, which takes rdflib ~50 s on
-# three copies (each problem of a theme meets every other). recurring's ORDER BY reaches
-# ?source ?bpos ?pos, which tell problems apart unless two documents share a source, as these
-# copies do; it now ends on ?problem as well.
-@pytest.mark.parametrize("name", sorted(set(named_queries()) - {"evidence", "recurring"}))
+# Left out: evidence, ordered by node and offsets (a dump of every span).
+@pytest.mark.parametrize("name", sorted(set(named_queries()) - {"evidence"}))
 def test_named_queries_order_rows_totally_on_several_documents(name, three_copies):
     """Documents share positions, ordinals, round and unit labels, so an ORDER BY on those alone
     leaves ties, and SPARQL leaves the order within a tie to the engine (policy-reused's rows
